@@ -1,0 +1,35 @@
+"""Shared pytest fixtures for every app."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from yiwang.core import crypto
+
+
+@pytest.fixture(autouse=True)
+def _isolate_crypto_and_lang(settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    crypto.reset_key_cache()
+    yield
+    crypto.reset_key_cache()
+
+
+@pytest.fixture
+def district(db):
+    from yiwang.core.tests.factories import build_district
+
+    return build_district()
+
+
+@pytest.fixture
+def client_for():
+    """A logged-in test client for a user: ``client_for(user)``."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

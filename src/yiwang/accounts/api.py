@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from yiwang.core import selectors as core_selectors
+from yiwang.core.schemas import ErrorOut
+
+from . import selectors, services
+from .schemas import (
+    CitizenOut,
+    CitizenRegisterIn,
+    DeactivateIn,
+    StaffIn,
+    StaffOut,
+    TokenCreatedOut,
+    TokenIn,
+    TokenOut,
+)
+
+router = Router(tags=["accounts"])
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+@router.get("/users", response={200: list[StaffOut], **ERRORS},
+            summary="Staff in the caller's scope")
+@paginate(LimitOffsetPagination)
+def user_list(request: HttpRequest, q: str | None = Query(None, max_length=50),
+              org_unit: str | None = Query(None, max_length=18),
+              role: str | None = Query(None, max_length=30)) -> object:
+    return selectors.user_list(actor=request.user, q=q, org_unit_code=org_unit, role=role)
+
+
+@router.get("/users/{user_id}", response={200: StaffOut, **ERRORS}, summary="One staff user")
+def user_detail(request: HttpRequest, user_id: int) -> object:
+    return selectors.user_get(actor=request.user, pk=user_id)
+
+
+@router.post("/users", response={201: StaffOut, **ERRORS}, summary="Create a staff user")
+def user_create(request: HttpRequest, payload: StaffIn) -> object:
+    unit = core_selectors.orgunit_get(actor=request.user, code=payload.org_unit)
+    user = services.staff_create(
+        actor=request.user, username=payload.username, name=payload.name, org_unit=unit,
+        roles=payload.roles, password=payload.password, email=payload.email,
+        phone=payload.phone)
+    return 201, user
+
+
+@router.post("/users/{user_id}/deactivate", response={200: StaffOut, **ERRORS},
+             summary="Deactivate a staff user")
+def user_deactivate(request: HttpRequest, user_id: int, payload: DeactivateIn) -> object:
+    user = selectors.user_get(actor=request.user, pk=user_id, action="change",
+                              perm="accounts.manage_staff")
+    return services.staff_deactivate(actor=request.user, user=user, reason=payload.reason)
+
+
+@router.post("/register", response={201: CitizenOut, **ERRORS}, auth=None,
+             summary="Real-name registration of a citizen")
+def citizen_register(request: HttpRequest, payload: CitizenRegisterIn) -> object:
+    user = services.citizen_register(**payload.dict())
+    return 201, user
+
+
+@router.get("/tokens", response={200: list[TokenOut], **ERRORS}, summary="API tokens")
+@paginate(LimitOffsetPagination)
+def token_list(request: HttpRequest) -> object:
+    return selectors.token_list(actor=request.user)
+
+
+@router.post("/tokens", response={201: TokenCreatedOut, **ERRORS},
+             summary="Create an API token (the secret is returned once)")
+def token_create(request: HttpRequest, payload: TokenIn) -> object:
+    unit = (core_selectors.orgunit_get(actor=request.user, code=payload.org_unit)
+            if payload.org_unit else None)
+    token, secret = services.token_create(
+        actor=request.user, name=payload.name, org_unit=unit, permissions=payload.permissions,
+        expires_at=payload.expires_at)
+    token.token = secret  # type: ignore[attr-defined]
+    return 201, token
+
+
+@router.post("/tokens/{token_id}/revoke", response={200: TokenOut, **ERRORS},
+             summary="Revoke an API token")
+def token_revoke(request: HttpRequest, token_id: int) -> object:
+    token = get_object_or_404(selectors.token_list(actor=request.user), pk=token_id)
+    return services.token_revoke(actor=request.user, token=token)

@@ -1,0 +1,74 @@
+"""Staff roles. Each role is an auth group holding a declared set of permissions.
+
+A role's scope is the user's org unit and everything below it (see ``core.policies``).
+Later apps extend ``ROLE_PERMISSIONS`` with their own permissions; ``sync_roles`` runs
+after every migrate and makes the groups match this table exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    WINDOW_CLERK = "window_clerk", _("Window clerk")
+    APPROVER = "approver", _("Approver")
+    HANDLER = "handler", _("Department handler")
+    DISPATCHER = "dispatcher", _("Dispatcher")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    DATA_STEWARD = "data_steward", _("Data steward")
+    AUDITOR = "auditor", _("Auditor")
+    DISTRICT_ADMIN = "district_admin", _("District admin")
+
+
+_STAFF_BASE = {"core.view_orgunit", "accounts.view_user", "core.view_notification"}
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    Role.WINDOW_CLERK: _STAFF_BASE | {"accounts.view_personal_data"},
+    Role.APPROVER: _STAFF_BASE | {"accounts.view_personal_data"},
+    Role.HANDLER: set(_STAFF_BASE),
+    Role.DISPATCHER: set(_STAFF_BASE),
+    Role.GRID_WORKER: set(_STAFF_BASE),
+    Role.SUPERVISOR: set(_STAFF_BASE),
+    Role.DATA_STEWARD: _STAFF_BASE | {"accounts.view_personal_data"},
+    Role.AUDITOR: _STAFF_BASE | {"core.view_auditentry"},
+    Role.DISTRICT_ADMIN: _STAFF_BASE | {
+        "core.change_orgunit",
+        "accounts.manage_staff",
+        "core.view_calendaroverride",
+        "core.add_calendaroverride",
+        "core.change_calendaroverride",
+        "core.delete_calendaroverride",
+        "accounts.view_apitoken",
+    },
+}
+
+# Permissions an API token may carry (subset of what its owner has).
+TOKEN_PERMISSIONS = sorted(set().union(*ROLE_PERMISSIONS.values()))
+
+
+def sync_roles() -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    for role in Role:
+        group, _created = Group.objects.get_or_create(name=role.value)
+        wanted = ROLE_PERMISSIONS[role]
+        perms = []
+        for dotted in sorted(wanted):
+            app_label, codename = dotted.split(".")
+            perm = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if perm is None:  # the app defining it is not migrated yet
+                continue
+            perms.append(perm)
+        group.permissions.set(perms)
+
+
+def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
+    # Runs after each app's migrate so permissions of apps migrated later are picked up.
+    sync_roles()

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Field, Schema
+
+from yiwang.core import policies
+from yiwang.core.schemas import OrgUnitRef
+
+
+class StaffOut(Schema):
+    id: int
+    username: str
+    name: str
+    org_unit: OrgUnitRef | None
+    roles: list[str]
+    is_active: bool
+    phone: str = Field(description="Masked unless the caller may see personal data")
+
+    @staticmethod
+    def resolve_roles(obj: Any) -> list[str]:
+        return sorted(g.name for g in obj.groups.all())
+
+    @staticmethod
+    def resolve_phone(obj: Any, context: dict[str, Any]) -> str:
+        request = context["request"]
+        return obj.phone if policies.can_view_personal_data(request.user) else obj.masked_phone
+
+
+class StaffIn(Schema):
+    username: str = Field(min_length=3, max_length=150, pattern=r"^[\w.@+-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    org_unit: str = Field(max_length=18, description="Org unit code")
+    roles: list[str] = Field(min_length=1, max_length=9)
+    password: str = Field(min_length=10, max_length=128)
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=30)
+
+
+class DeactivateIn(Schema):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CitizenRegisterIn(Schema):
+    username: str = Field(min_length=3, max_length=150, pattern=r"^[\w.@+-]+$")
+    password: str = Field(min_length=10, max_length=128)
+    name: str = Field(min_length=1, max_length=100)
+    id_number: str = Field(min_length=15, max_length=24)
+    phone: str = Field("", max_length=30)
+    email: str = Field("", max_length=254)
+    language: str = Field("zh-hans", pattern=r"^(zh-hans|zh-hant|en)$")
+
+
+class CitizenOut(Schema):
+    id: int
+    username: str
+    name: str
+    id_number: str = Field(description="Masked")
+
+    @staticmethod
+    def resolve_id_number(obj: Any) -> str:
+        return obj.masked_id_number
+
+
+class TokenIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    org_unit: str | None = Field(None, max_length=18)
+    permissions: list[str] = Field(max_length=100)
+    expires_at: dt.datetime | None = None
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    owner: str
+    org_unit: OrgUnitRef
+    permissions: list[str]
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_owner(obj: Any) -> str:
+        return str(obj.user.username)
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="Shown once; store it in the client's secret store")
