@@ -11,6 +11,10 @@ from yiwang.core import crypto
 @pytest.fixture(autouse=True)
 def _isolate_crypto_and_lang(settings):
     settings.LANGUAGE_CODE = "zh-hans"
+    # Argon2 is the production hasher (tested in accounts/tests/test_security.py); tests
+    # that only need users hash with MD5 to stay fast.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                                 "django.contrib.auth.hashers.Argon2PasswordHasher"]
     crypto.reset_key_cache()
     yield
     crypto.reset_key_cache()

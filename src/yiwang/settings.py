@@ -169,7 +169,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Request size limits: oversized JSON gets a 413 in the API's error format.
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Languages: zh-Hans first, zh-Hant for Hong Kong and Macao residents, English.
@@ -193,7 +193,7 @@ STORAGES = {
     },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if env_bool("YIWANG_MANIFEST_STATIC", not DEBUG)
+        if env_bool("YIWANG_MANIFEST_STATIC", False)  # after collectstatic, in production
         else "django.contrib.staticfiles.storage.StaticFilesStorage",
     },
 }

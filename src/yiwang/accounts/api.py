@@ -1,11 +1,12 @@
-from __future__ import annotations
-
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from yiwang.core import policies
 from yiwang.core import selectors as core_selectors
+from yiwang.core.audit import audit_pii_read
 from yiwang.core.schemas import ErrorOut
 
 from . import selectors, services
@@ -13,6 +14,7 @@ from .schemas import (
     CitizenOut,
     CitizenRegisterIn,
     DeactivateIn,
+    PersonalDataOut,
     StaffIn,
     StaffOut,
     TokenCreatedOut,
@@ -38,6 +40,17 @@ def user_detail(request: HttpRequest, user_id: int) -> object:
     return selectors.user_get(actor=request.user, pk=user_id)
 
 
+@router.get("/users/{user_id}/personal-data", response={200: PersonalDataOut, **ERRORS},
+            summary="Unmasked phone and ID number (audited; roles with personal-data access)")
+def user_personal_data(request: HttpRequest, user_id: int) -> object:
+    user = selectors.user_get(actor=request.user, pk=user_id, action="view",
+                              perm="accounts.view_personal_data")
+    if not policies.can_view_personal_data(request.user):
+        raise PermissionDenied
+    audit_pii_read(actor=request.user, obj=user, fields=["phone", "id_number"])
+    return user
+
+
 @router.post("/users", response={201: StaffOut, **ERRORS}, summary="Create a staff user")
 def user_create(request: HttpRequest, payload: StaffIn) -> object:
     unit = core_selectors.orgunit_get(actor=request.user, code=payload.org_unit)
@@ -45,7 +58,7 @@ def user_create(request: HttpRequest, payload: StaffIn) -> object:
         actor=request.user, username=payload.username, name=payload.name, org_unit=unit,
         roles=payload.roles, password=payload.password, email=payload.email,
         phone=payload.phone)
-    return 201, user
+    return Status(201, user)
 
 
 @router.post("/users/{user_id}/deactivate", response={200: StaffOut, **ERRORS},
@@ -60,7 +73,7 @@ def user_deactivate(request: HttpRequest, user_id: int, payload: DeactivateIn) -
              summary="Real-name registration of a citizen")
 def citizen_register(request: HttpRequest, payload: CitizenRegisterIn) -> object:
     user = services.citizen_register(**payload.dict())
-    return 201, user
+    return Status(201, user)
 
 
 @router.get("/tokens", response={200: list[TokenOut], **ERRORS}, summary="API tokens")
@@ -78,7 +91,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> object:
         actor=request.user, name=payload.name, org_unit=unit, permissions=payload.permissions,
         expires_at=payload.expires_at)
     token.token = secret  # type: ignore[attr-defined]
-    return 201, token
+    return Status(201, token)
 
 
 @router.post("/tokens/{token_id}/revoke", response={200: TokenOut, **ERRORS},

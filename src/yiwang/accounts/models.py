@@ -51,7 +51,7 @@ class User(AbstractUser):
     enterprise_name = models.CharField(_("enterprise name"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
 
-    objects = YiwangUserManager()
+    objects = YiwangUserManager()  # type: ignore[misc]
     scope_path_lookup = "org_unit__path"
 
     REQUIRED_FIELDS = ["kind"]

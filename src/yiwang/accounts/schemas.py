@@ -5,7 +5,6 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from yiwang.core import policies
 from yiwang.core.schemas import OrgUnitRef
 
 
@@ -16,16 +15,23 @@ class StaffOut(Schema):
     org_unit: OrgUnitRef | None
     roles: list[str]
     is_active: bool
-    phone: str = Field(description="Masked unless the caller may see personal data")
+    phone: str = Field(description="Always masked; see /personal-data for the full value")
 
     @staticmethod
     def resolve_roles(obj: Any) -> list[str]:
         return sorted(g.name for g in obj.groups.all())
 
     @staticmethod
-    def resolve_phone(obj: Any, context: dict[str, Any]) -> str:
-        request = context["request"]
-        return obj.phone if policies.can_view_personal_data(request.user) else obj.masked_phone
+    def resolve_phone(obj: Any) -> str:
+        return str(obj.masked_phone)
+
+
+class PersonalDataOut(Schema):
+    """Unmasked personal data; every response is recorded in the audit log."""
+
+    id: int
+    phone: str
+    id_number: str
 
 
 class StaffIn(Schema):

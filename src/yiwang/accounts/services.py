@@ -20,7 +20,7 @@ from yiwang.core.validators import normalize_credit_code, normalize_id_number, n
 from .models import ApiToken, User, UserKind
 from .roles import Role
 
-TOKEN_PREFIX = "yw"
+TOKEN_PREFIX = "yw"  # noqa: S105 (a label, not a secret)
 STAFF_AUDIT_FIELDS = ("username", "name", "org_unit_id", "is_active", "email")
 
 

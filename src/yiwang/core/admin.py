@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from .models import AuditEntry, CalendarOverride, OrgUnit
@@ -21,11 +23,11 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ("id", "created_at", "actor_label", "action", "object_type", "object_id")
     list_filter = ("action",)
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: Any) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False

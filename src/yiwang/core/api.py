@@ -1,7 +1,5 @@
-from __future__ import annotations
-
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -33,7 +31,7 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 @router.get("/me", response={200: MeOut, **ERRORS}, summary="The signed-in user")
 def me(request: HttpRequest) -> dict:
-    user = request.user
+    user: Any = request.user
     perms = sorted(p for p in user.get_all_permissions() if policies.has_perm(user, p))
     return {
         "id": user.pk, "username": user.username, "name": user.name, "kind": user.kind,
@@ -92,8 +90,8 @@ def calendar_deadline(request: HttpRequest, limit: int = Query(..., ge=0, le=365
     if timezone.is_naive(start):
         start = timezone.make_aware(start)
     due = WorkCalendar.load().due_at(start, limit, ClockUnit(unit))
-    return {"start": start, "limit": limit, "unit": unit, "due_at": due,
-            "calendar_days": (timezone.localtime(due).date() - timezone.localtime(start).date()).days}
+    days = (timezone.localtime(due).date() - timezone.localtime(start).date()).days
+    return {"start": start, "limit": limit, "unit": unit, "due_at": due, "calendar_days": days}
 
 
 @router.get("/audit/entries", response={200: list[AuditEntryOut], **ERRORS},

@@ -20,7 +20,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 log = logging.getLogger(__name__)
 
 
-def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
     return {"code": code, "message": message, "fields": fields or {}}
 
 

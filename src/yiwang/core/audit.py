@@ -97,7 +97,9 @@ def audit_log(
     return entry
 
 
-def audit_pii_read(*, actor: Any, obj: models.Model, fields: Iterable[str], reason: str = "") -> None:
+def audit_pii_read(
+    *, actor: Any, obj: models.Model, fields: Iterable[str], reason: str = ""
+) -> None:
     """Record that ``actor`` saw the named personal-data fields of ``obj`` unmasked."""
     audit_log(actor=actor, action="pii.read", obj=obj, after={"fields": sorted(fields)},
               reason=reason)

@@ -13,5 +13,5 @@ class RequestContext:
 
 
 current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "yiwang_request_context", default=RequestContext()
+    "yiwang_request_context", default=RequestContext()  # noqa: B039 (frozen dataclass)
 )

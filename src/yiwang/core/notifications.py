@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -69,7 +70,7 @@ def notify(
             continue
         rows.append(row)
         if channel != Channel.INAPP:
-            transaction.on_commit(lambda pk=row.pk: _enqueue(pk))
+            transaction.on_commit(functools.partial(_enqueue, row.pk))
     return rows
 
 

@@ -45,7 +45,7 @@ def scope_unit(actor: Any) -> OrgUnit | None:
     """The org unit whose subtree the actor may act on."""
     token = _token(actor)
     if token is not None:
-        return token.org_unit  # type: ignore[no-any-return]
+        return token.org_unit
     return getattr(actor, "org_unit", None)
 
 

@@ -32,4 +32,6 @@ def todo_items(user: Any) -> list[TodoItem]:
     items: list[TodoItem] = []
     for provider in _providers:
         items.extend(provider(user))
-    return sorted(items, key=lambda i: (not i.overdue, i.due_at is None, i.due_at or dt.datetime.max.replace(tzinfo=dt.UTC)))
+    latest = dt.datetime.max.replace(tzinfo=dt.UTC)
+    # Overdue first, then by due time; items without a due time last.
+    return sorted(items, key=lambda i: (not i.overdue, i.due_at is None, i.due_at or latest))

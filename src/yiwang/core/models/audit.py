@@ -83,3 +83,6 @@ class AuditChainHead(models.Model):
 
     class Meta:
         default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"audit chain head #{self.last_id}"

@@ -121,7 +121,8 @@ class OrgUnit(models.Model):
                 errors["code"] = exc.messages
         parent_kind = OrgKind(self.parent.kind) if self.parent else None
         allowed = ALLOWED_PARENTS[kind]
-        if (parent_kind is None and allowed) or (parent_kind is not None and parent_kind not in allowed):
+        misplaced = parent_kind not in allowed if parent_kind is not None else bool(allowed)
+        if misplaced:
             errors["parent"] = _("A %(kind)s cannot sit under this parent.") % {"kind": kind.label}
         if errors:
             raise ValidationError(errors)
