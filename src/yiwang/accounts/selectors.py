@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
 from yiwang.core import policies
+from yiwang.core.models import OrgUnit
 
 from .models import ApiToken, User, UserKind
 
@@ -40,3 +42,25 @@ def token_list(*, actor: Any) -> QuerySet[ApiToken]:
         if root:
             own |= Q(org_unit__path__startswith=root)
     return ApiToken.objects.filter(own).select_related("user", "org_unit")
+
+
+# --- pages: org tree counts, token look-up ----------------------------------------------
+
+def staff_counts_by_unit(*, actor: Any) -> dict[int, int]:
+    """Active staff per org unit id, for the units in the actor's scope."""
+    rows = (user_list(actor=actor).filter(is_active=True).order_by()
+            .values("org_unit_id").annotate(n=Count("id")).values_list("org_unit_id", "n"))
+    return {unit_id: n for unit_id, n in rows if unit_id is not None}
+
+
+def staff_count_in_subtree(*, actor: Any, unit: OrgUnit) -> int:
+    return user_list(actor=actor).filter(is_active=True,
+                                         org_unit__path__startswith=unit.path).count()
+
+
+def token_get(*, actor: Any, pk: int) -> ApiToken:
+    """One token the actor may see (own, or in scope for an admin); 404 otherwise."""
+    token = token_list(actor=actor).filter(pk=pk).first()
+    if token is None:
+        raise Http404
+    return token

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core import crypto, policies
-from yiwang.core.audit import audit_log, snapshot
+from yiwang.core.audit import audit_log, audit_pii_read, snapshot
 from yiwang.core.models.org import OrgUnit
 from yiwang.core.notifications import notify
 from yiwang.core.validators import normalize_credit_code, normalize_id_number, normalize_phone
@@ -129,10 +129,17 @@ def staff_create(
             phone = normalize_phone(phone)
         except ValidationError as exc:
             errors["phone"] = exc.messages
+    if not name.strip():
+        errors["name"] = [_("Enter the staff member's name.")]
+    user = User(username=username, name=name.strip(), kind=UserKind.STAFF, org_unit=org_unit,
+                email=email, phone=phone)
+    if not errors:
+        try:
+            _check_password(password, user)
+        except ValidationError as exc:
+            errors["password"] = exc.messages
     if errors:
         raise ValidationError(errors)
-    user = User(username=username, name=name, kind=UserKind.STAFF, org_unit=org_unit,
-                email=email, phone=phone)
     user.set_password(password)
     user.save()
     user.groups.set(Group.objects.filter(name__in=roles))
@@ -236,3 +243,25 @@ def token_authenticate(raw: str, *, ip: str | None = None) -> User | None:
     user = token.user
     user.api_token = token  # type: ignore[attr-defined]
     return user
+
+
+PII_FIELDS = ("phone", "id_number")
+
+
+@transaction.atomic
+def staff_pii_reveal(*, actor: Any, user: User, fields: tuple[str, ...] = ("phone",),
+                     reason: str = "") -> dict[str, str]:
+    """The unmasked personal data of a staff member, for roles allowed to see it.
+
+    Every reveal is recorded with ``audit_pii_read``; refused for everyone else.
+    """
+    if not policies.can_view_personal_data(actor):
+        raise PermissionDenied
+    if user.org_unit is None or not policies.in_scope(actor, user.org_unit.path):
+        raise PermissionDenied
+    unknown = set(fields) - set(PII_FIELDS)
+    if unknown:
+        raise ValueError(f"not personal-data fields: {sorted(unknown)}")
+    values = {name: getattr(user, name) or "" for name in fields}
+    audit_pii_read(actor=actor, obj=user, fields=values.keys(), reason=reason)
+    return values

@@ -9,3 +9,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers deploy checks)
+        from .selectors import notification_todos
+        from .workbench import register_todo_provider
+
+        register_todo_provider(notification_todos)

@@ -70,6 +70,9 @@ def audit_log(
         if scope_path is None:
             scope_path = scope_path_of(obj)
     ctx = current.get()
+    # Hash what the database will store: the IP field rewrites IPv6 addresses to
+    # their canonical form on save, which would otherwise break this entry's hash.
+    ip = AuditEntry._meta.get_field("ip").get_prep_value(ctx.ip) or None
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     entry = AuditEntry(
@@ -85,7 +88,7 @@ def audit_log(
         before=_jsonable(before),
         after=_jsonable(after),
         reason=reason,
-        ip=ctx.ip,
+        ip=ip,
         request_id=ctx.request_id,
         prev_hash=head.last_hash,
     )
@@ -114,13 +117,27 @@ class VerifyResult:
 
 
 def verify_chain(*, batch_size: int = 5000, progress: Any = None) -> VerifyResult:
-    """Walk the chain in id order and report the first entry that does not fit."""
+    """Walk the chain in id order and report the first entry that does not fit.
+
+    The chain head is read first: an entry and the head move together in one
+    transaction, so every entry up to the head is visible, and entries appended while
+    the walk runs are left for the next run instead of being reported as a broken end.
+    """
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is None:
+        if not AuditEntry.objects.exists():
+            return VerifyResult(True, 0)
+        # The first entry and the head are created together; it may just have landed.
+        head = AuditChainHead.objects.filter(pk=1).first()
+        if head is None:
+            return VerifyResult(False, 0, None, "the chain head is missing (it was deleted)")
     expected_prev = GENESIS_HASH
     expected_id = 1
     checked = 0
     last_seen = 0
     while True:
-        batch = list(AuditEntry.objects.filter(id__gt=last_seen).order_by("id")[:batch_size])
+        entries = AuditEntry.objects.filter(id__gt=last_seen, id__lte=head.last_id)
+        batch = list(entries.order_by("id")[:batch_size])
         if not batch:
             break
         for entry in batch:
@@ -128,8 +145,10 @@ def verify_chain(*, batch_size: int = 5000, progress: Any = None) -> VerifyResul
                 return VerifyResult(False, checked, expected_id,
                                     f"entry #{expected_id} is missing")
             if entry.prev_hash != expected_prev:
+                before = (f"entry #{entry.id - 1} (altered and rehashed, or replaced)"
+                          if entry.id > 1 else "the start of the chain")
                 return VerifyResult(False, checked, entry.id,
-                                    "previous-hash link does not match the entry before it")
+                                    f"previous-hash link does not match {before}")
             if entry_hash(entry) != entry.hash:
                 return VerifyResult(False, checked, entry.id,
                                     "content does not match its hash (entry was altered)")
@@ -139,9 +158,12 @@ def verify_chain(*, batch_size: int = 5000, progress: Any = None) -> VerifyResul
         last_seen = batch[-1].id
         if progress is not None:
             progress(len(batch))
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_id != checked or head.last_hash != expected_prev):
-        return VerifyResult(False, checked, checked + 1 if head.last_id > checked else head.last_id,
-                            "the chain head does not match the last entry (entries removed "
+    if head.last_id != checked:
+        return VerifyResult(False, checked, checked + 1,
+                            f"entries #{checked + 1} to #{head.last_id} are missing (removed "
                             "from the end)")
+    if head.last_hash != expected_prev:
+        return VerifyResult(False, checked, head.last_id,
+                            "the chain head does not match the last entry (altered and "
+                            "rehashed, or replaced)")
     return VerifyResult(True, checked)

@@ -2,7 +2,7 @@
 
 - SM3 hashes chain the audit log.
 - SM4-GCM encrypts personal data at rest. A ciphertext names its key id, so keys can be
-  rotated: the active key encrypts, every configured key decrypts, and ``yw rotate-keys``
+  rotated: the active key encrypts, every configured key decrypts, and ``rotate_keys``
   re-encrypts old values.
 - HMAC-SM3 with a separate key is the blind index: an encrypted ID number can be found
   by exact value without decrypting the table.
@@ -63,6 +63,8 @@ def _keyring() -> tuple[str, dict[str, bytes]]:
             raise ImproperlyConfigured(f"SM4 key {kid!r} is not hexadecimal") from None
         if not kid or len(key) != 16:
             raise ImproperlyConfigured(f"SM4 key {kid!r} must be 16 bytes (32 hex digits)")
+        if kid in keys:  # the second key would silently make data under the first unreadable
+            raise ImproperlyConfigured(f"SM4 key id {kid!r} is given twice")
         keys[kid] = key
     active = settings.YIWANG_SM4_ACTIVE_KEY_ID or next(iter(keys))
     if active not in keys:
@@ -75,7 +77,10 @@ def _blind_index_key() -> bytes:
     spec = settings.YIWANG_BLIND_INDEX_KEY.strip()
     if not spec:
         return _derive("yiwang-blind-index-dev", 32)
-    key = bytes.fromhex(spec)
+    try:
+        key = bytes.fromhex(spec)
+    except ValueError:
+        raise ImproperlyConfigured("YIWANG_BLIND_INDEX_KEY is not hexadecimal") from None
     if len(key) < 16:
         raise ImproperlyConfigured("YIWANG_BLIND_INDEX_KEY must be at least 16 bytes")
     return key
@@ -116,7 +121,7 @@ def decrypt(ciphertext: str, *, associated_data: bytes = b"") -> str:
         raw = base64.b64decode(blob, validate=True)
     except ValueError:
         raise DecryptionError("not an SM4-GCM ciphertext") from None
-    if prefix != CIPHERTEXT_PREFIX:
+    if prefix != CIPHERTEXT_PREFIX or len(raw) < NONCE_BYTES + TAG_BYTES:
         raise DecryptionError("not an SM4-GCM ciphertext")
     keys = _keyring()[1]
     if kid not in keys:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 
 from shapely.geometry import Point, shape
@@ -19,9 +20,9 @@ class Placement:
 
 
 @functools.lru_cache(maxsize=4096)
-def _prepared(unit_id: int, boundary_key: str) -> object:
-    unit = OrgUnit.objects.only("boundary").get(pk=unit_id)
-    return prep(shape(unit.boundary))
+def _prepared(unit_id: int, boundary_json: str) -> object:
+    # Keyed by the boundary itself, so an edited boundary is never served stale.
+    return prep(shape(json.loads(boundary_json)))
 
 
 def _contains(unit: OrgUnit, point: Point) -> bool:
@@ -29,7 +30,7 @@ def _contains(unit: OrgUnit, point: Point) -> bool:
         return False
     if not (unit.min_lon <= point.x <= unit.max_lon and unit.min_lat <= point.y <= unit.max_lat):
         return False
-    prepared = _prepared(unit.pk, f"{unit.min_lon},{unit.min_lat},{unit.max_lon},{unit.max_lat}")
+    prepared = _prepared(unit.pk, json.dumps(unit.boundary, sort_keys=True))
     return bool(prepared.contains(point))  # type: ignore[attr-defined]
 
 

@@ -77,6 +77,10 @@ def notify(
 def _enqueue(pk: int, run_after: dt.datetime | None = None) -> None:
     from .tasks import deliver_notification
 
+    if run_after is not None and not deliver_notification.get_backend().supports_defer:
+        # The immediate backend cannot wait (it would refuse run_after); the row stays
+        # in RETRY and requeue_due() picks it up once next_attempt_at has passed.
+        return
     task = deliver_notification.using(run_after=run_after) if run_after else deliver_notification
     task.enqueue(pk)
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
@@ -29,7 +31,7 @@ class SmsGateway(Protocol):
 
 class FileSmsGateway:
     def send(self, *, phone: str, text: str, out_id: str) -> None:
-        folder = settings.YIWANG_SMS_DIR
+        folder = Path(settings.YIWANG_SMS_DIR)
         folder.mkdir(parents=True, exist_ok=True)
         line = json.dumps({"time": timezone.now().isoformat(), "phone": phone, "text": text,
                            "out_id": out_id}, ensure_ascii=False)
@@ -60,6 +62,8 @@ class HttpSmsGateway:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 if not 200 <= response.status < 300:
                     raise DeliveryError(f"gateway answered {response.status}")
+        except urllib.error.HTTPError as exc:  # before OSError: it is one, but was answered
+            raise DeliveryError(f"gateway answered {exc.code}") from exc
         except OSError as exc:
             raise DeliveryError(f"gateway unreachable: {exc}") from exc
 

@@ -28,11 +28,18 @@ ID_REGION_FIRST = set("1234568") | {"9"}
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+# re.ASCII everywhere: \d would also match Arabic-Indic and other digits that NFKC keeps.
+USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$", re.ASCII)
 
 
 def _halfwidth(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().replace(" ", "")
+
+
+def _ascii_digits(value: str) -> bool:
+    # str.isdigit() alone accepts "١٢٣"; such a number would get its own blind index
+    # and slip past the one-account-per-ID-number constraint.
+    return value.isascii() and value.isdigit()
 
 
 def id_check_char(first17: str) -> str:
@@ -53,11 +60,11 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdNumber:
     """Normalise and check an identity card number; raise ValidationError if invalid."""
     value = _halfwidth(raw or "").upper()
     converted = False
-    if len(value) == 15 and value.isdigit():
+    if len(value) == 15 and _ascii_digits(value):
         value = value[:6] + "19" + value[6:]
         value += id_check_char(value)
         converted = True
-    if len(value) != 18 or not value[:17].isdigit() or value[17] not in "0123456789X":
+    if len(value) != 18 or not _ascii_digits(value[:17]) or value[17] not in "0123456789X":
         raise ValidationError(
             _("An ID number has 18 characters: 17 digits and a check digit or X."),
             code="id_format",
@@ -103,8 +110,12 @@ def uscc_check_char(first17: str) -> str:
 
 
 def org_code_check_char(first8: str) -> str:
-    """GB 11714 organisation-code check character (positions 9–17 of a credit code)."""
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first8, ORG_CODE_WEIGHTS, strict=True))
+    """GB 11714 organisation-code check character (positions 9–17 of a credit code).
+
+    GB 11714 values letters over the whole alphabet (A=10 … Z=35), not by their place in
+    the credit-code alphabet: 53640000MJX1736997 has organisation code MJX17369-9.
+    """
+    total = sum(int(c, 36) * w for c, w in zip(first8, ORG_CODE_WEIGHTS, strict=True))
     check = 11 - total % 11
     return {10: "X", 11: "0"}.get(check, str(check))
 
@@ -131,20 +142,33 @@ def validate_credit_code(raw: str) -> None:
     normalize_credit_code(raw)
 
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
-SERVICE_RE = re.compile(r"^(1\d{4}|[48]00\d{7})$")  # 12345, 400/800 numbers
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+# Area codes: 010 and 02x have three digits, every other one four (0755, 0371 …).
+LANDLINE_RE = re.compile(r"^(0[12]\d|0[3-9]\d{2})-?(\d{7,8})(?:-(\d{1,6}))?$", re.ASCII)
+SERVICE_RE = re.compile(r"^(1\d{4}|[48]00\d{7})$", re.ASCII)  # 12345, 400/800 numbers
+INTERNATIONAL_RE = re.compile(r"^(?:\+86|0086)-?")
 
 
 def normalize_phone(raw: str) -> str:
-    value = _halfwidth(raw or "").replace("(", "").replace(")", "")
-    value = re.sub(r"^(\+86|0086|86(?=1[3-9]\d{9}$))", "", value)
-    value = value.replace("—", "-")
+    """One canonical form per number (``13800138000``, ``0755-88888888``), so that the
+    blind index finds a number however it was typed."""
+    value = _halfwidth(raw or "").replace("(", "").replace(")", "").replace("—", "-")
+    international = INTERNATIONAL_RE.match(value)
+    if international:
+        value = value[international.end():]
+        if not MOBILE_RE.match(value.replace("-", "")) and not value.startswith("0"):
+            value = "0" + value  # +86 755 … is dialled 0755 … at home
+    else:
+        value = re.sub(r"^86(?=1[3-9]\d{9}$)", "", value, flags=re.ASCII)
     compact = value.replace("-", "")
     if MOBILE_RE.match(compact):
         return compact
-    if LANDLINE_RE.match(value) or SERVICE_RE.match(compact):
-        return value
+    landline = LANDLINE_RE.match(value)
+    if landline:
+        area, number, extension = landline.groups()
+        return f"{area}-{number}" + (f"-{extension}" if extension else "")
+    if SERVICE_RE.match(compact):
+        return compact
     raise ValidationError(
         _("Enter an 11-digit mobile number or a landline number with its area code."),
         code="phone_format",

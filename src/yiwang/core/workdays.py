@@ -7,7 +7,8 @@ override says otherwise, and a warning is logged once.
 
 Deadline convention (《行政许可法》第八十二条: the start day is not counted): a limit of
 N working days started at any moment ends at the end of the Nth working day after the
-start day. Hour limits (urgent events) run in natural hours.
+start day. Hour limits (urgent events) run in natural hours. Days are the bureau's days
+(settings.TIME_ZONE, Asia/Shanghai), whatever time zone a request has activated.
 """
 
 from __future__ import annotations
@@ -81,15 +82,14 @@ class WorkCalendar:
 
     def add_working_days(self, start: dt.datetime, n: int) -> dt.datetime:
         """End of the nth working day after the start day, as an aware datetime."""
-        local = timezone.localtime(start)
-        end_day = self.nth_workday_after(local.date(), n)
+        end_day = self.nth_workday_after(local_date(start), n)
         return end_of_day(end_day)
 
     def working_days_between(self, start: dt.datetime, end: dt.datetime) -> int:
         """Working days after the start day up to and including the end day (negative if
         ``end`` is earlier)."""
-        a = timezone.localtime(start).date()
-        b = timezone.localtime(end).date()
+        a = local_date(start)
+        b = local_date(end)
         if b < a:
             return -self.working_days_between(end, start)
         return sum(1 for _ in self.workdays(a + dt.timedelta(days=1), b))
@@ -100,8 +100,12 @@ class WorkCalendar:
         return self.add_working_days(start, limit)
 
 
+def local_date(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment, timezone.get_default_timezone()).date()
+
+
 def end_of_day(day: dt.date) -> dt.datetime:
-    tz = timezone.get_current_timezone()
+    tz = timezone.get_default_timezone()
     return dt.datetime.combine(day, dt.time(23, 59, 59, 999999), tzinfo=tz)
 
 
@@ -136,7 +140,7 @@ def clock_resume(clock: Clock, *, at: dt.datetime | None = None,
         clock.due_at = clock.due_at + dt.timedelta(seconds=lost)
     else:
         lost = max(0, calendar.working_days_between(clock.paused_at, at))
-        due_day = calendar.nth_workday_after(timezone.localtime(clock.due_at).date(), lost)
+        due_day = calendar.nth_workday_after(local_date(clock.due_at), lost)
         clock.due_at = end_of_day(due_day)
     clock.paused_total += lost
     clock.paused_at = None

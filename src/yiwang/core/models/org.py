@@ -111,8 +111,8 @@ class OrgUnit(models.Model):
             if not (self.code.isdigit() and len(self.code) == length):
                 errors["code"] = _("A %(kind)s code has %(n)d digits.") % {
                     "kind": kind.label, "n": length}
-            elif self.parent and kind != OrgKind.GRID and not self.code.startswith(
-                    self.parent.code[: {OrgKind.STREET: 6, OrgKind.COMMUNITY: 9}.get(kind, 0)]):
+            elif self.parent and not self.code.startswith(self.parent.code[: {
+                    OrgKind.STREET: 6, OrgKind.COMMUNITY: 9, OrgKind.GRID: 12}.get(kind, 0)]):
                 errors["code"] = _("The code must start with its parent's code.")
         else:
             try:

@@ -25,6 +25,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"audit chain intact: {result.checked} entries verified"))
             return
+        where = f" at entry #{result.first_broken_id}" if result.first_broken_id else ""
         raise CommandError(
-            f"audit chain broken at entry #{result.first_broken_id}: {result.problem} "
+            f"audit chain broken{where}: {result.problem} "
             f"({result.checked} entries before it verified)")

@@ -1,0 +1,1 @@
+"""Benchmarks of yiwang (``./yw bench`` runs them; results land in ``bench/results/``)."""
