@@ -20,6 +20,28 @@ def _isolate_crypto_and_lang(settings):
     crypto.reset_key_cache()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_append_only_guard():
+    """Transactional tests end with a flush (DELETE on SQLite, TRUNCATE on PostgreSQL)
+    that the audit table's append-only triggers refuse; lift them for the flush only."""
+    from django.test import TransactionTestCase
+
+    from yiwang.core.tests.audit_guard import drop_append_only_guard, restore_append_only_guard
+
+    original = TransactionTestCase._fixture_teardown
+
+    def fixture_teardown(self):
+        drop_append_only_guard()
+        try:
+            original(self)
+        finally:
+            restore_append_only_guard()
+
+    TransactionTestCase._fixture_teardown = fixture_teardown
+    yield
+    TransactionTestCase._fixture_teardown = original
+
+
 @pytest.fixture
 def district(db):
     from yiwang.core.tests.factories import build_district

@@ -59,16 +59,21 @@ def port_open(host: str, port: int) -> bool:
 
 
 def serve(addr: str = "127.0.0.1:8000") -> None:
-    worker = subprocess.Popen([*MANAGE, "db_worker", "--queue-name", "*"], cwd=ROOT)
-    print(f"yw: task worker started (pid {worker.pid})", flush=True)
+    helpers = [
+        subprocess.Popen([*MANAGE, "db_worker", "--queue-name", "*"], cwd=ROOT),
+        subprocess.Popen([*MANAGE, "sweep", "--every", "60", "-v", "0"], cwd=ROOT),
+    ]
+    print(f"yw: task worker started (pid {helpers[0].pid})", flush=True)
     try:
         manage("runserver", addr, "--noreload", check=False)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for process in helpers:
+            process.send_signal(signal.SIGTERM)
+        for process in helpers:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def demo(args: list[str]) -> None:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core import crypto
 from yiwang.core.fields import EncryptedTextField
-from yiwang.core.validators import mask_id_number, mask_phone
+from yiwang.core.validators import (
+    mask_id_number,
+    mask_phone,
+    normalize_id_number,
+    normalize_phone,
+)
 
 
 class UserKind(models.TextChoices):
@@ -20,13 +27,30 @@ class UserKind(models.TextChoices):
     STAFF = "staff", _("Staff")
 
 
+def _canonical(value: str, normalize: Callable[[str], str]) -> str:
+    """The normalised form when the value is valid, else the value as given."""
+    try:
+        return normalize(value)
+    except ValidationError:
+        return value
+
+
+def id_number_index(value: str) -> str:
+    return crypto.blind_index(_canonical(value, normalize_id_number), purpose="id_number")
+
+
+def phone_index(value: str) -> str:
+    return crypto.blind_index(_canonical(value, normalize_phone), purpose="phone")
+
+
 class YiwangUserManager(UserManager["User"]):
     def by_id_number(self, id_number: str) -> models.QuerySet[User]:
-        """Exact look-up of an encrypted ID number through its blind index."""
-        return self.filter(id_number_bidx=crypto.blind_index(id_number, purpose="id_number"))
+        """Exact look-up of an encrypted ID number through its blind index; the number
+        may be typed in any accepted form (lower-case x, full-width digits, 15 digits)."""
+        return self.filter(id_number_bidx=id_number_index(id_number))
 
     def by_phone(self, phone: str) -> models.QuerySet[User]:
-        return self.filter(phone_bidx=crypto.blind_index(phone, purpose="phone"))
+        return self.filter(phone_bidx=phone_index(phone))
 
 
 class User(AbstractUser):
@@ -74,10 +98,14 @@ class User(AbstractUser):
         return self.name or self.username
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.id_number_bidx = (
-            crypto.blind_index(self.id_number, purpose="id_number") if self.id_number else ""
-        )
-        self.phone_bidx = crypto.blind_index(self.phone, purpose="phone") if self.phone else ""
+        # The blind indexes follow the values; bulk .update() of these fields is not
+        # allowed (it would leave the index stale).
+        if self.id_number:
+            self.id_number = _canonical(self.id_number, normalize_id_number)
+        if self.phone:
+            self.phone = _canonical(self.phone, normalize_phone)
+        self.id_number_bidx = id_number_index(self.id_number) if self.id_number else ""
+        self.phone_bidx = phone_index(self.phone) if self.phone else ""
         super().save(*args, **kwargs)
 
     @property

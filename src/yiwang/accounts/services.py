@@ -43,7 +43,7 @@ def citizen_register(
         errors["id_number"] = exc.messages
     if phone:
         try:
-            phone = normalize_phone(phone)
+            phone = normalize_phone(phone, personal=True)
         except ValidationError as exc:
             errors["phone"] = exc.messages
     if not name.strip():
@@ -82,7 +82,7 @@ def enterprise_register(
         errors["credit_code"] = exc.messages
     if phone:
         try:
-            phone = normalize_phone(phone)
+            phone = normalize_phone(phone, personal=True)
         except ValidationError as exc:
             errors["phone"] = exc.messages
     if not enterprise_name.strip():
@@ -126,7 +126,7 @@ def staff_create(
         errors["username"] = [_("This user name is taken.")]
     if phone:
         try:
-            phone = normalize_phone(phone)
+            phone = normalize_phone(phone, personal=True)
         except ValidationError as exc:
             errors["phone"] = exc.messages
     if not name.strip():

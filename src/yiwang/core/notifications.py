@@ -52,7 +52,8 @@ def notify(
             continue
         if channel == Channel.SMS and not recipient.phone:
             continue
-        existing = Notification.objects.filter(channel=channel, idempotency_key=key).first()
+        existing = Notification.objects.filter(
+            recipient=recipient, channel=channel, idempotency_key=key).first()
         if existing is not None:
             rows.append(existing)
             continue
@@ -66,7 +67,8 @@ def notify(
                     sent_at=timezone.now() if channel == Channel.INAPP else None,
                 )
         except IntegrityError:  # a concurrent call with the same key won
-            rows.append(Notification.objects.get(channel=channel, idempotency_key=key))
+            rows.append(Notification.objects.get(
+                recipient=recipient, channel=channel, idempotency_key=key))
             continue
         rows.append(row)
         if channel != Channel.INAPP:
@@ -85,6 +87,9 @@ def _enqueue(pk: int, run_after: dt.datetime | None = None) -> None:
     task.enqueue(pk)
 
 
+SENDING_LEASE = dt.timedelta(minutes=10)
+
+
 def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=min(60, 2 ** (attempts - 1)))
 
@@ -94,7 +99,9 @@ def deliver(notification_id: int) -> str:
     claimed = Notification.objects.filter(
         pk=notification_id,
         status__in=[NotificationStatus.PENDING, NotificationStatus.RETRY],
-    ).update(status=NotificationStatus.SENDING, attempts=models.F("attempts") + 1)
+    ).update(status=NotificationStatus.SENDING, attempts=models.F("attempts") + 1,
+             # A lease: a worker that dies mid-send leaves the row to requeue_due().
+             next_attempt_at=timezone.now() + SENDING_LEASE)
     if not claimed:  # already sent, being sent, or failed for good
         return Notification.objects.get(pk=notification_id).status
     row = Notification.objects.select_related("recipient").get(pk=notification_id)
@@ -125,8 +132,17 @@ def deliver(notification_id: int) -> str:
 
 
 def requeue_due(now: dt.datetime | None = None) -> int:
-    """Re-enqueue retries whose time has come (for when a queued task was lost)."""
+    """Re-enqueue retries whose time has come, and sends whose worker died.
+
+    Run periodically (``manage.py sweep``; ``yw serve`` runs it every minute). A send
+    whose worker died may or may not have reached the gateway; it is retried with the
+    same out_id, which the SMS gateway contract and the email header carry so the
+    receiving side can drop a duplicate.
+    """
     now = now or timezone.now()
+    Notification.objects.filter(
+        status=NotificationStatus.SENDING, next_attempt_at__lte=now
+    ).update(status=NotificationStatus.RETRY, last_error="worker stopped while sending")
     due = list(
         Notification.objects.filter(
             models.Q(status=NotificationStatus.PENDING)

@@ -149,9 +149,10 @@ SERVICE_RE = re.compile(r"^(1\d{4}|[48]00\d{7})$", re.ASCII)  # 12345, 400/800 n
 INTERNATIONAL_RE = re.compile(r"^(?:\+86|0086)-?")
 
 
-def normalize_phone(raw: str) -> str:
+def normalize_phone(raw: str, *, personal: bool = False) -> str:
     """One canonical form per number (``13800138000``, ``0755-88888888``), so that the
-    blind index finds a number however it was typed."""
+    blind index finds a number however it was typed. ``personal=True`` refuses service
+    numbers (12345, 400/800), which are nobody's own phone."""
     value = _halfwidth(raw or "").replace("(", "").replace(")", "").replace("—", "-")
     international = INTERNATIONAL_RE.match(value)
     if international:
@@ -167,7 +168,7 @@ def normalize_phone(raw: str) -> str:
     if landline:
         area, number, extension = landline.groups()
         return f"{area}-{number}" + (f"-{extension}" if extension else "")
-    if SERVICE_RE.match(compact):
+    if SERVICE_RE.match(compact) and not personal:
         return compact
     raise ValidationError(
         _("Enter an 11-digit mobile number or a landline number with its area code."),

@@ -120,3 +120,27 @@ def test_token_authenticate__revoked_or_expired__refused(district):
         actor=clerk, name="old", permissions=[],
         expires_at=timezone.now() - dt.timedelta(minutes=1))
     assert services.token_authenticate(raw2) is None
+
+
+def test_by_id_number__any_accepted_spelling_finds_the_user():
+    user = services.citizen_register(username="wf", password=GOOD_PASSWORD, name="王芳",
+                                     id_number="11010519491231002X")
+    spellings = ("11010519491231002x", "１１０１０５１９４９１２３１００２Ｘ", "110105491231002")
+    for spelling in spellings:
+        assert User.objects.by_id_number(spelling).get() == user
+
+
+def test_citizen_register__service_number_is_not_a_personal_phone():
+    with pytest.raises(ValidationError) as exc:
+        services.citizen_register(username="p1", password=GOOD_PASSWORD, name="王芳",
+                                  id_number="11010519491231002X", phone="12345")
+    assert "phone" in exc.value.message_dict
+
+
+def test_staff_create__weak_password__refused(district):
+    with pytest.raises(ValidationError) as exc:
+        services.staff_create(actor=district.users["street_a_admin"], username="n2", name="新人",
+                              org_unit=district.street_a, roles=["window_clerk"],
+                              password="1111111111")
+    assert "password" in exc.value.message_dict
+    assert not User.objects.filter(username="n2").exists()

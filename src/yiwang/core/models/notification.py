@@ -33,7 +33,7 @@ class Notification(models.Model):
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("message"), blank=True)
     url = models.CharField(max_length=300, blank=True)
-    # The same key is never delivered twice on the same channel.
+    # The same key is never delivered twice to the same recipient on the same channel.
     idempotency_key = models.CharField(max_length=200)
     status = models.CharField(
         _("status"), max_length=10, choices=NotificationStatus.choices,
@@ -55,7 +55,8 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["channel", "idempotency_key"], name="notification_once_per_channel"
+                fields=["recipient", "channel", "idempotency_key"],
+                name="notification_once_per_recipient_channel",
             )
         ]
         indexes = [models.Index(fields=["recipient", "channel", "read_at"])]

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
-from django.test import TransactionTestCase
 
 from yiwang.core.audit import audit_log, entry_hash, verify_chain
 from yiwang.core.context import RequestContext, current
 from yiwang.core.models import AuditChainHead, AuditEntry
 from yiwang.core.models.audit import GENESIS_HASH
+from yiwang.core.tests.audit_guard import drop_append_only_guard
 
-guard = importlib.import_module("yiwang.core.migrations.0002_audit_append_only")
 TABLE = AuditEntry._meta.db_table
 on_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="threads need PostgreSQL's row locks")
@@ -31,33 +29,6 @@ def run_sql(statements: list[str]) -> None:
 def run_sql_params(sql: str, params: list) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-def drop_append_only_guard() -> None:
-    """What a malicious DBA could do: remove the triggers."""
-    run_sql({"sqlite": guard.SQLITE_DROP, "postgresql": guard.POSTGRES_DROP}[connection.vendor])
-
-
-def restore_append_only_guard() -> None:
-    run_sql({"sqlite": guard.SQLITE, "postgresql": guard.POSTGRES}[connection.vendor])
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _flush_past_append_only_guard():
-    """Transactional tests end with a flush (DELETE on SQLite, TRUNCATE on PostgreSQL),
-    which the guard refuses; lift it for the flush only."""
-    original = TransactionTestCase._fixture_teardown
-
-    def fixture_teardown(self):
-        drop_append_only_guard()
-        try:
-            original(self)
-        finally:
-            restore_append_only_guard()
-
-    TransactionTestCase._fixture_teardown = fixture_teardown
-    yield
-    TransactionTestCase._fixture_teardown = original
 
 
 def write_entries(n: int) -> list[AuditEntry]:

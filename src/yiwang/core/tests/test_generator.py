@@ -138,7 +138,7 @@ def _catalogue_csv() -> Path | None:
     root = Path(settings.PROJECT_DIR)
     candidates = [*root.glob("src/yiwang/*/data/dispatch_catalog.csv"),
                   root / "data" / "dispatch_catalog.csv",
-                  Path("/work/shared/data/dispatch_catalog.csv")]
+                  root.parent / "shared" / "data" / "dispatch_catalog.csv"]
     return next((p for p in candidates if p.is_file()), None)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
-import importlib
 import json
 import signal
 import socket
@@ -16,7 +15,6 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.test import TransactionTestCase
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -33,33 +31,10 @@ IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.Immed
 ALL_CHANNELS = (Channel.INAPP, Channel.EMAIL, Channel.SMS)
 WELCOME = {"name": "张三", "username": "zhangsan", "site": "yiwang"}
 
-guard = importlib.import_module("yiwang.core.migrations.0002_audit_append_only")
 on_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="threads need PostgreSQL")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _flush_past_append_only_guard():
-    """Transactional tests end with a flush; on PostgreSQL the audit table's TRUNCATE
-    trigger refuses it, so lift the guard for the flush only."""
-    sql = {"sqlite": (guard.SQLITE_DROP, guard.SQLITE),
-           "postgresql": (guard.POSTGRES_DROP, guard.POSTGRES)}[connection.vendor]
-    original = TransactionTestCase._fixture_teardown
-
-    def fixture_teardown(self):
-        with connection.cursor() as cursor:
-            for statement in sql[0]:
-                cursor.execute(statement)
-        try:
-            original(self)
-        finally:
-            with connection.cursor() as cursor:
-                for statement in sql[1]:
-                    cursor.execute(statement)
-
-    TransactionTestCase._fixture_teardown = fixture_teardown
-    yield
-    TransactionTestCase._fixture_teardown = original
 
 
 @pytest.fixture(autouse=True)
@@ -450,3 +425,27 @@ def test_deliver__two_workers_at_once__sent_once(citizen, monkeypatch):
     assert set(results) <= {NotificationStatus.SENDING, NotificationStatus.SENT}
     row.refresh_from_db()
     assert (row.status, row.attempts) == (NotificationStatus.SENT, 1)
+
+
+@pytest.mark.django_db
+def test_notify__same_key_for_two_recipients__each_gets_one(district):
+    a, b = district.users["clerk_a"], district.users["clerk_b"]
+    notify(recipient=a, template="welcome", key="broadcast-1", context=WELCOME)
+    notify(recipient=b, template="welcome", key="broadcast-1", context=WELCOME)
+    notify(recipient=b, template="welcome", key="broadcast-1", context=WELCOME)
+    assert Notification.objects.filter(idempotency_key="broadcast-1").count() == 2
+
+
+@pytest.mark.django_db
+def test_requeue_due__send_whose_worker_died__retried_after_lease(district, settings, tmp_path):
+    settings.YIWANG_SMS_DIR = tmp_path
+    settings.TASKS = IMMEDIATE_TASKS
+    user = district.users["clerk_a"]
+    (row,) = notify(recipient=user, template="welcome", key="lease-1", context=WELCOME,
+                    channels=[Channel.SMS])
+    # A worker claimed the row and died before finishing.
+    Notification.objects.filter(pk=row.pk).update(
+        status=NotificationStatus.SENDING, next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
+    requeue_due()
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.SENT
