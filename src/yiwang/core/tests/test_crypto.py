@@ -213,7 +213,11 @@ def test_user_id_number__database_column_holds_ciphertext_not_plaintext(use_keys
     assert raw["phone"].startswith("sm4gcm:k1:")
     for value in raw.values():
         assert ID_NUMBER not in value and "19491231" not in value and PHONE not in value
-    assert crypto.decrypt(raw["id_number"]) == ID_NUMBER
+    column = User._meta.get_field("id_number")
+    assert crypto.decrypt(raw["id_number"], associated_data=b"accounts.user.id_number") == ID_NUMBER
+    with pytest.raises(crypto.DecryptionError):  # bound to its column: no swapping into phone
+        crypto.decrypt(raw["id_number"], associated_data=b"accounts.user.phone")
+    assert column.associated_data == b"accounts.user.id_number"
     reloaded = User.objects.get(pk=user.pk)
     assert (reloaded.id_number, reloaded.phone) == (ID_NUMBER, PHONE)
     assert list(User.objects.filter(pk=user.pk).values_list("id_number", flat=True)) == [

@@ -45,6 +45,7 @@ class StaleValues:
         self.column = quote(field.column)
         self.prefix = f"{crypto.CIPHERTEXT_PREFIX}:{active}:"
         self.label = f"{model._meta.label_lower}.{field.name}"
+        self.associated_data = field.associated_data
         self.where = (f"{self.column} IS NOT NULL AND {self.column} <> '' "
                       f"AND SUBSTR({self.column}, 1, %s) <> %s")
 
@@ -130,10 +131,12 @@ class Command(BaseCommand):
     def _rotate(column: StaleValues, pk: Any, old: str, failures: list[str]) -> str:
         is_ciphertext = old.startswith(crypto.CIPHERTEXT_PREFIX + ":")
         try:
-            plaintext = crypto.decrypt(old) if is_ciphertext else old
+            plaintext = (crypto.decrypt(old, associated_data=column.associated_data)
+                         if is_ciphertext else old)
         except crypto.DecryptionError as exc:
             failures.append(f"{column.label} #{pk}: {exc}")
             return "failed"
-        if not column.replace(pk, old, crypto.encrypt(plaintext)):
+        new = crypto.encrypt(plaintext, associated_data=column.associated_data)
+        if not column.replace(pk, old, new):
             return "changed_meanwhile"
         return "reencrypted" if is_ciphertext else "plaintext_encrypted"
