@@ -35,6 +35,8 @@ def scope_path_of(obj: Any) -> str:
     if callable(path):
         return str(path())
     lookup = getattr(type(obj), "scope_path_lookup", "")
+    if not isinstance(lookup, str):  # several units: the first is the owning one
+        lookup = lookup[0] if lookup else ""
     value: Any = obj
     for part in lookup.split("__") if lookup else []:
         value = getattr(value, part, None)

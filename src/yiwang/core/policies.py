@@ -6,7 +6,8 @@ scope). Staff see what belongs to their org unit and the units below it; citizen
 enterprises see only what they own.
 
 Models opt in by declaring ``scope_path_lookup`` (the ORM path to an OrgUnit path,
-e.g. ``"org_unit__path"``) and optionally ``owner_lookup`` (e.g. ``"applicant"``).
+e.g. ``"org_unit__path"``, or a tuple of them when an object belongs to several units)
+and optionally ``owner_lookup`` (e.g. ``"applicant"``).
 """
 
 from __future__ import annotations
@@ -91,7 +92,13 @@ def restrict(
         raise TypeError(f"{model.__name__} declares no scope_path_lookup")
     if root == "/" or lookup == "":  # "" marks district-wide reference data
         return queryset
-    return queryset.filter(**{f"{lookup}__startswith": root})
+    # An object may belong to several units (a case filed at a street's window and
+    # handled by a department): it is in scope when any of them is.
+    lookups = (lookup,) if isinstance(lookup, str) else tuple(lookup)
+    condition = models.Q()
+    for one in lookups:
+        condition |= models.Q(**{f"{one}__startswith": root})
+    return queryset.filter(condition)
 
 
 def get_for_action(
