@@ -38,6 +38,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "yiwang.core",
     "yiwang.accounts",
+    "yiwang.services",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -246,6 +247,8 @@ YIWANG_BLIND_INDEX_KEY = os.environ.get("YIWANG_BLIND_INDEX_KEY", "")
 # The district this deployment serves (demo: 示范区).
 YIWANG_DISTRICT_CODE = os.environ.get("YIWANG_DISTRICT_CODE", "440399000000")
 YIWANG_URGENT_HOURS = int(os.environ.get("YIWANG_URGENT_HOURS", "24"))
+# 容缺: working days after the reminder before a case with missing materials is terminated.
+YIWANG_DEFICIENCY_GRACE_DAYS = int(os.environ.get("YIWANG_DEFICIENCY_GRACE_DAYS", "3"))
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,7 @@ from .audit import AuditChainHead, AuditEntry
 from .calendar import CalendarOverride, Clock
 from .notification import Notification
 from .org import OrgUnit
+from .sequence import Sequence
 
 __all__ = [
     "AuditChainHead",
@@ -10,4 +11,5 @@ __all__ = [
     "Clock",
     "Notification",
     "OrgUnit",
+    "Sequence",
 ]
