@@ -161,7 +161,7 @@ class MatterVersion(models.Model):
                                       default=ExerciseLevel.DISTRICT)
     department = models.ForeignKey("core.OrgUnit", verbose_name=_("implementing department"),
                                    on_delete=models.PROTECT, related_name="+")
-    service_objects = models.JSONField(_("service objects"), default=list)
+    service_objects = models.JSONField(_("service objects"), default=list, blank=True)
     themes = models.ManyToManyField(Theme, blank=True, related_name="versions",
                                     verbose_name=_("themes"))
     # Limits
@@ -176,7 +176,7 @@ class MatterVersion(models.Model):
     warning_days = models.PositiveSmallIntegerField(
         _("warn when this many working days are left"), default=2)
     # How it is handled
-    handling_forms = models.JSONField(_("handling forms"), default=list)
+    handling_forms = models.JSONField(_("handling forms"), default=list, blank=True)
     online_depth = models.PositiveSmallIntegerField(_("online depth"),
                                                     choices=OnlineDepth.choices,
                                                     default=OnlineDepth.FULL)
@@ -186,17 +186,17 @@ class MatterVersion(models.Model):
     fee_basis = models.TextField(_("fee basis"), blank=True)
     fee_standard = models.TextField(_("fee standard"), blank=True)
     acceptance_conditions = models.TextField(_("acceptance conditions"), blank=True)
-    steps = models.JSONField(_("steps"), default=list,
+    steps = models.JSONField(_("steps"), default=list, blank=True,
                              help_text=_("List of {name, description} in order."))
     result_name = models.CharField(_("result name"), max_length=200, blank=True)
     result_type = models.CharField(_("result type"), max_length=50, blank=True)
     result_sample = models.FileField(_("result sample"), upload_to="matters/samples/",
                                      blank=True)
-    locations = models.JSONField(_("handling locations"), default=list)
+    locations = models.JSONField(_("handling locations"), default=list, blank=True)
     hours = models.CharField(_("office hours"), max_length=200, blank=True)
     consult_phone = models.CharField(_("consultation phone"), max_length=50, blank=True)
     complaint_phone = models.CharField(_("complaint phone"), max_length=50, blank=True)
-    faq = models.JSONField(_("FAQ"), default=list, help_text=_("List of {q, a}."))
+    faq = models.JSONField(_("FAQ"), default=list, blank=True, help_text=_("List of {q, a}."))
     # Flags
     deficiency_allowed = models.BooleanField(_("accepts with deficiencies (容缺)"),
                                              default=False)
