@@ -37,7 +37,9 @@ class Command(BaseCommand):
         out = Path(settings.VAR_DIR) / "generated" / "demo"
         loaded = is_loaded(spec)
         present = _slice_present(out, spec.seed)
-        if loaded and present:
+        from yiwang.services.models import Case
+
+        if loaded and present and Case.objects.exists():
             self.stdout.write(f"demo district {spec.district.name} is already loaded; "
                               "nothing to do.")
             return
@@ -56,3 +58,22 @@ class Command(BaseCommand):
             self.stdout.write("demo population: " + ", ".join(
                 f"{rows:,} {entity}" for entity, rows in files.rows.items())
                 + f" in {out}")
+        self._services(spec, out)
+
+    def _services(self, spec: Any, out: Path) -> None:
+        """The 一网通办 demo: matters, applicant accounts and cases in every state."""
+        from yiwang.accounts.models import User
+        from yiwang.core.models import OrgUnit
+        from yiwang.services.demo import setup_demo
+
+        admin = User.objects.filter(username="admin").only("password").first()
+        if admin is None:
+            return
+        result = setup_demo(district=OrgUnit.objects.get(code=spec.district.code),
+                            persons_csv=out / "persons.csv",
+                            enterprises_csv=out / "enterprises.csv",
+                            password_hash=admin.password)
+        if result:
+            self.stdout.write(
+                f"demo services: {result['matters']} matters, {result['applicants']} "
+                f"applicant accounts, {result['cases']:,} cases in every state.")
