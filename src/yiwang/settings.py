@@ -249,6 +249,8 @@ YIWANG_DISTRICT_CODE = os.environ.get("YIWANG_DISTRICT_CODE", "440399000000")
 YIWANG_URGENT_HOURS = int(os.environ.get("YIWANG_URGENT_HOURS", "24"))
 # 容缺: working days after the reminder before a case with missing materials is terminated.
 YIWANG_DEFICIENCY_GRACE_DAYS = int(os.environ.get("YIWANG_DEFICIENCY_GRACE_DAYS", "3"))
+# 好差评: working days to rectify after a bad rating.
+YIWANG_RECTIFICATION_DAYS = int(os.environ.get("YIWANG_RECTIFICATION_DAYS", "15"))
 
 LOGGING = {
     "version": 1,

@@ -27,18 +27,22 @@ class Role(models.TextChoices):
 
 _STAFF_BASE = {"core.view_orgunit", "accounts.view_user", "core.view_notification"}
 
-_CASES_READ = {"services.view_case", "services.view_matter", "services.view_matterversion"}
+_CASES_READ = {"services.view_case", "services.view_matter", "services.view_matterversion",
+               "services.view_rating", "services.view_rectification"}
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.WINDOW_CLERK: _STAFF_BASE | _CASES_READ | {
         "accounts.view_personal_data", "services.add_case", "services.accept_case"},
     Role.APPROVER: _STAFF_BASE | _CASES_READ | {
         "accounts.view_personal_data", "services.review_case", "services.decide_case",
-        "services.assign_case", "services.approve_extension"},
-    Role.HANDLER: _STAFF_BASE | _CASES_READ | {"services.review_case"},
+        "services.assign_case", "services.approve_extension",
+        "services.handle_rectification"},
+    Role.HANDLER: _STAFF_BASE | _CASES_READ | {"services.review_case",
+                                               "services.handle_rectification"},
     Role.DISPATCHER: set(_STAFF_BASE),
     Role.GRID_WORKER: set(_STAFF_BASE),
-    Role.SUPERVISOR: _STAFF_BASE | _CASES_READ | {"services.approve_extension"},
+    Role.SUPERVISOR: _STAFF_BASE | _CASES_READ | {"services.approve_extension",
+                                                  "services.decide_appeal"},
     Role.DATA_STEWARD: _STAFF_BASE | {"accounts.view_personal_data"},
     Role.AUDITOR: _STAFF_BASE | {"core.view_auditentry"},
     Role.DISTRICT_ADMIN: _STAFF_BASE | {

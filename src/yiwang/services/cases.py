@@ -195,7 +195,7 @@ def _transition(
     The caller applies the transition's own effects before the case is saved.
     """
     transition = TRANSITIONS[name]
-    locked = (Case.objects.select_for_update()
+    locked = (Case.objects.select_for_update(of=("self",))
               .select_related("department", "intake_unit", "matter", "applicant", "clock")
               .get(pk=case.pk))
     if not system and not _may(actor, locked, name):

@@ -385,7 +385,7 @@ def generate_demo_cases(*, count: int, seed: int = 2026, now: dt.datetime | None
     plans: list[tuple[str, dt.datetime]] = []
     for i in range(count):
         version = rng.choice(versions)
-        state = rng.choices(states, weights)[0]
+        state: str = rng.choices(states, weights)[0]
         filed = now - dt.timedelta(days=rng.random() * days)
         if state not in (CaseStatus.CLOSED, CaseStatus.REFUSED, CaseStatus.WITHDRAWN,
                          CaseStatus.TERMINATED):
@@ -418,7 +418,7 @@ def generate_demo_cases(*, count: int, seed: int = 2026, now: dt.datetime | None
             case.clock = clock
             if state == CaseStatus.ACCEPTED_DEFICIENT:
                 case.deficiency_due_at = calendar.add_working_days(case.accepted_at, 5)
-        if {"approve", "reject"} & set(path):
+        if {"approve", "reject"} & set(path) and case.accepted_at is not None:
             span = (case.clock.due_at - case.accepted_at) if case.clock else dt.timedelta(1)
             # Most decide in time, some late: the statistics should have both.
             factor = rng.uniform(0.1, 0.95) if rng.random() < 0.9 else rng.uniform(1.05, 1.6)
@@ -449,11 +449,11 @@ def generate_demo_cases(*, count: int, seed: int = 2026, now: dt.datetime | None
                 case.clock_id = case.clock.pk
         Case.objects.bulk_create(cases, batch_size=2000)
         deficiencies: list[Deficiency] = []
-        for case, (state, _filed) in zip(cases, plans, strict=True):
-            if state in (CaseStatus.ACCEPTED_DEFICIENT, CaseStatus.SUPPLEMENT):
+        for case, (planned, _filed) in zip(cases, plans, strict=True):
+            if planned in (CaseStatus.ACCEPTED_DEFICIENT, CaseStatus.SUPPLEMENT):
                 deficiencies.append(Deficiency(
                     case=case, kind=(Deficiency.Kind.DEFICIENT
-                                     if state == CaseStatus.ACCEPTED_DEFICIENT
+                                     if planned == CaseStatus.ACCEPTED_DEFICIENT
                                      else Deficiency.Kind.SUPPLEMENT),
                     description="补充材料", due_at=case.deficiency_due_at))
         CaseEvent.objects.bulk_create(events, batch_size=5000)
@@ -467,7 +467,7 @@ def generate_demo_cases(*, count: int, seed: int = 2026, now: dt.datetime | None
 def _timeline(case: Case, state: str, filed: dt.datetime, now: dt.datetime) -> list[CaseEvent]:
     """The case's events in order, each at least a minute after the one before."""
     at = filed
-    status = CaseStatus.DRAFT
+    status: str = CaseStatus.DRAFT
     events = [CaseEvent(case=case, action="create", to_status=status, actor=case.filed_by,
                         at=at)]
     for step in PATHS[state]:

@@ -476,3 +476,114 @@ class Extension(models.Model):
         return f"{self.case_id} +{self.days}"
 
 
+
+
+# --- 好差评 -------------------------------------------------------------------------------
+
+
+class RatingLevel(models.IntegerChoices):
+    VERY_SATISFIED = 5, _("Very satisfied")
+    SATISFIED = 4, _("Satisfied")
+    BASICALLY_SATISFIED = 3, _("Basically satisfied")
+    DISSATISFIED = 2, _("Dissatisfied")
+    VERY_DISSATISFIED = 1, _("Very dissatisfied")
+
+
+BAD_LEVELS = {RatingLevel.DISSATISFIED, RatingLevel.VERY_DISSATISFIED}
+
+
+class RatingChannel(models.TextChoices):
+    PC = "pc", _("PC")
+    MOBILE = "mobile", _("Mobile")
+    QR = "qr", _("QR code")
+    TABLET = "tablet", _("Hall tablet")
+    PHONE = "phone", _("Phone")
+    SMS = "sms", _("SMS")
+
+
+class Rating(models.Model):
+    """A service rating (好差评): of a case, or of a window service without a case."""
+
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="ratings")
+    matter = models.ForeignKey(Matter, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="ratings")
+    department = models.ForeignKey("core.OrgUnit", on_delete=models.PROTECT,
+                                   related_name="ratings", verbose_name=_("department"))
+    window_staff = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="ratings")
+    channel = models.CharField(_("channel"), max_length=10, choices=RatingChannel.choices)
+    level = models.PositiveSmallIntegerField(_("rating"), choices=RatingLevel.choices)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    text = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    scope_path_lookup = "department__path"
+    owner_lookup = "rater"
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        ordering = ["-created_at"]
+        constraints = [
+            # 一次一评、一事一评: one rating per case and channel.
+            models.UniqueConstraint(fields=["case", "channel"], name="rating_once_per_channel",
+                                    condition=models.Q(case__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} ({self.channel})"
+
+    @property
+    def is_bad(self) -> bool:
+        return self.level in BAD_LEVELS
+
+
+class RectificationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CONTACTED = "contacted", _("Applicant contacted")
+    RECTIFIED = "rectified", _("Rectified")
+    CLOSED = "closed", _("Closed after callback")
+    APPEALED = "appealed", _("Appeal under review (申诉复核)")
+    VOIDED = "voided", _("Rating voided on appeal")
+
+
+class Rectification(models.Model):
+    """整改 after a bad rating: verify, contact, rectify, call back; or appeal."""
+
+    rating = models.OneToOneField(Rating, on_delete=models.PROTECT,
+                                  related_name="rectification")
+    department = models.ForeignKey("core.OrgUnit", on_delete=models.PROTECT,
+                                   related_name="rectifications")
+    status = models.CharField(_("status"), max_length=10, choices=RectificationStatus.choices,
+                              default=RectificationStatus.OPEN, db_index=True)
+    clock = models.OneToOneField("core.Clock", on_delete=models.PROTECT, related_name="+")
+    verification = models.TextField(_("verification"), blank=True)
+    contact_note = models.TextField(_("contact with the applicant"), blank=True)
+    result = models.TextField(_("rectification result"), blank=True)
+    callback_level = models.PositiveSmallIntegerField(_("callback rating"), null=True,
+                                                      blank=True, choices=RatingLevel.choices)
+    callback_note = models.TextField(_("callback note"), blank=True)
+    appeal_reason = models.TextField(_("appeal reason"), blank=True)
+    appeal_decision = models.TextField(_("appeal decision"), blank=True)
+    appeal_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                          on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    revision = models.PositiveIntegerField(default=0)
+
+    scope_path_lookup = "department__path"
+
+    class Meta:
+        verbose_name = _("rectification")
+        verbose_name_plural = _("rectifications")
+        ordering = ["-created_at"]
+        permissions = [
+            ("handle_rectification", _("Can handle rectifications of bad ratings")),
+            ("decide_appeal", _("Can decide appeals against ratings")),
+        ]
+
+    def __str__(self) -> str:
+        return f"rectification of rating {self.rating_id}"
