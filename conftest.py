@@ -10,6 +10,9 @@ from yiwang.core import crypto
 
 @pytest.fixture(autouse=True)
 def _isolate_crypto_and_lang(settings):
+    from django.core.cache import cache
+
+    cache.clear()  # cached lookups (the district's name) must not leak between tests
     settings.LANGUAGE_CODE = "zh-hans"
     # Argon2 is the production hasher (tested in accounts/tests/test_security.py); tests
     # that only need users hash with MD5 to stay fast.

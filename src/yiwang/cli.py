@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -102,6 +103,34 @@ def ensure_postgres() -> bool:
     return False
 
 
+BROWSER_PACKAGES = ["chromium", "fonts-noto-cjk"]
+
+
+def ensure_browser() -> bool:
+    """Install Debian's Chromium and CJK fonts for the browser tests when missing.
+
+    Only the distribution's packages are used; no test tool downloads a browser.
+    """
+    has_cjk_font = bool(shutil.which("fc-list")) and bool(subprocess.run(
+        ["fc-list", ":lang=zh-cn", "family"], capture_output=True, text=True,
+        check=False).stdout.strip())
+    if Path("/usr/bin/chromium").exists() and has_cjk_font:
+        return True
+    if os.environ.get("YW_NO_BROWSER_INSTALL"):
+        return False
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        print("yw: Chromium is missing and cannot be installed here (needs root and "
+              "apt-get): browser tests will be skipped", file=sys.stderr, flush=True)
+        return False
+    print("yw: installing Chromium and CJK fonts for the browser tests (apt-get)", flush=True)
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    if run(["apt-get", "update", "-qq"], env=env, check=False) != 0:
+        return False
+    code = run(["apt-get", "install", "-y", "-qq", "--no-install-recommends",
+                *BROWSER_PACKAGES], env=env, check=False)
+    return code == 0 and Path("/usr/bin/chromium").exists()
+
+
 def pytest(extra: list[str], env: dict[str, str]) -> int:
     code = run([PY, "-m", "pytest", *extra], env=env, check=False)
     if code == 5:
@@ -110,15 +139,22 @@ def pytest(extra: list[str], env: dict[str, str]) -> int:
 
 
 def test(args: list[str]) -> None:
+    """Lint and types, then the whole suite on SQLite (browser journeys included), then
+    everything but the browser journeys on PostgreSQL."""
     lint()
     base_env = {"YIWANG_VAR_DIR": str(ROOT / "var" / "test")}
+    if not ensure_browser() and os.environ.get("CI"):
+        print("yw: CI needs Chromium for the browser tests and could not install it",
+              file=sys.stderr)
+    parallel = [] if args else ["-n", os.environ.get("YW_TEST_WORKERS", "2")]
     print("\n== tests on SQLite ==", flush=True)
-    failed = pytest(args, {**base_env}) != 0
+    failed = pytest([*parallel, *args], {**base_env}) != 0
     if os.environ.get("YW_SKIP_POSTGRES"):
         print("yw: YW_SKIP_POSTGRES set — PostgreSQL run skipped", flush=True)
     elif ensure_postgres():
-        print("\n== tests on PostgreSQL ==", flush=True)
-        failed |= pytest(args, {**base_env, "DATABASE_URL": POSTGRES_URL}) != 0
+        print("\n== tests on PostgreSQL (browser journeys ran on SQLite) ==", flush=True)
+        pg_args = args or [*parallel, "-m", "not browser"]
+        failed |= pytest(pg_args, {**base_env, "DATABASE_URL": POSTGRES_URL}) != 0
     else:
         print("yw: no PostgreSQL on 127.0.0.1:5432 — PostgreSQL run skipped", flush=True)
         if os.environ.get("CI"):
@@ -129,7 +165,7 @@ def test(args: list[str]) -> None:
 
 def lint() -> None:
     print("== ruff ==", flush=True)
-    run([PY, "-m", "ruff", "check", "src", "tests", "bench"])
+    run([PY, "-m", "ruff", "check", "src", "tests", "bench", "tools", "conftest.py"])
     print("== mypy (core, accounts) ==", flush=True)
     run([PY, "-m", "mypy", "src/yiwang/core", "src/yiwang/accounts"])
 
