@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -151,7 +152,15 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
         note.refresh_from_db()
         return render(request, "core/partials/_notification.html",
                       {"note": note, "just_read": True})
-    return redirect(request.POST.get("next") or reverse("core:notifications"))
+    return redirect(_safe_next(request) or reverse("core:notifications"))
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """The posted ``next`` if it stays on this site, else "" (no open redirect)."""
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                              require_https=request.is_secure())
+    return target if allowed else ""
 
 
 @require_POST

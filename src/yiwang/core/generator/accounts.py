@@ -88,7 +88,7 @@ def build_accounts(spec: DistrictSpec) -> list[AccountSpec]:
             phone=phone(), featured=featured, is_staff=is_staff))
 
     district = spec.district.code
-    staff("admin", district, Role.DISTRICT_ADMIN, featured=True, is_staff=True)
+    staff("admin", district, Role.DISTRICT_ADMIN, featured=True)
     staff("clerk", district, Role.WINDOW_CLERK, featured=True)
     staff("dispatcher", district, Role.DISPATCHER, featured=True)
     staff("supervisor", district, Role.SUPERVISOR, featured=True)
