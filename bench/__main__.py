@@ -1,6 +1,8 @@
-"""``./yw bench [args]``: run the benchmarks (today: the population generator)."""
+"""``./yw bench NAME [--runs N] [--smoke] [--scale S]`` and ``./yw bench --list``."""
 
-from bench.generate_persons import main
+import sys
+
+from bench.runner import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -14,7 +14,10 @@ api = NinjaAPI(
         "一网 yiwang: JSON API of the district platform. Authenticate with a session "
         "(browser, CSRF token required for writes) or with `Authorization: Bearer <token>`. "
         "Errors share one format: `{code, message, fields}`, the message in the request's "
-        "language (Accept-Language: zh-Hans, zh-Hant, en)."
+        "language (Accept-Language: zh-Hans, zh-Hant, en): 400 unreadable body, 401 no or "
+        "bad credentials (a bad token is refused even with a session), 403 not allowed, "
+        "404 missing or outside your scope, 413 body too large, 422 invalid fields. Lists "
+        "page with `limit` (1–500, default 100) and `offset`."
     ),
     auth=api_auth(),
     urls_namespace="api",

@@ -1,13 +1,15 @@
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Path, Query, Router, Status
+from ninja.pagination import paginate
 
 from yiwang.core import policies
 from yiwang.core import selectors as core_selectors
+from yiwang.core.api_errors import ERRORS
 from yiwang.core.audit import audit_pii_read
-from yiwang.core.schemas import ErrorOut
+from yiwang.core.schemas import MAX_ID, Pagination
 
 from . import selectors, services
 from .schemas import (
@@ -23,12 +25,11 @@ from .schemas import (
 )
 
 router = Router(tags=["accounts"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 @router.get("/users", response={200: list[StaffOut], **ERRORS},
             summary="Staff in the caller's scope")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def user_list(request: HttpRequest, q: str | None = Query(None, max_length=50),
               org_unit: str | None = Query(None, max_length=18),
               role: str | None = Query(None, max_length=30)) -> object:
@@ -36,13 +37,13 @@ def user_list(request: HttpRequest, q: str | None = Query(None, max_length=50),
 
 
 @router.get("/users/{user_id}", response={200: StaffOut, **ERRORS}, summary="One staff user")
-def user_detail(request: HttpRequest, user_id: int) -> object:
+def user_detail(request: HttpRequest, user_id: int = Path(..., ge=1, le=MAX_ID)) -> object:
     return selectors.user_get(actor=request.user, pk=user_id)
 
 
 @router.get("/users/{user_id}/personal-data", response={200: PersonalDataOut, **ERRORS},
             summary="Unmasked phone and ID number (audited; roles with personal-data access)")
-def user_personal_data(request: HttpRequest, user_id: int) -> object:
+def user_personal_data(request: HttpRequest, user_id: int = Path(..., ge=1, le=MAX_ID)) -> object:
     user = selectors.user_get(actor=request.user, pk=user_id, action="view",
                               perm="accounts.view_personal_data")
     if not policies.can_view_personal_data(request.user):
@@ -56,14 +57,15 @@ def user_create(request: HttpRequest, payload: StaffIn) -> object:
     unit = core_selectors.orgunit_get(actor=request.user, code=payload.org_unit)
     user = services.staff_create(
         actor=request.user, username=payload.username, name=payload.name, org_unit=unit,
-        roles=payload.roles, password=payload.password, email=payload.email,
-        phone=payload.phone)
+        roles=[role.value for role in payload.roles], password=payload.password,
+        email=payload.email, phone=payload.phone)
     return Status(201, user)
 
 
 @router.post("/users/{user_id}/deactivate", response={200: StaffOut, **ERRORS},
              summary="Deactivate a staff user")
-def user_deactivate(request: HttpRequest, user_id: int, payload: DeactivateIn) -> object:
+def user_deactivate(request: HttpRequest, payload: DeactivateIn,
+                    user_id: int = Path(..., ge=1, le=MAX_ID)) -> object:
     user = selectors.user_get(actor=request.user, pk=user_id, action="change",
                               perm="accounts.manage_staff")
     return services.staff_deactivate(actor=request.user, user=user, reason=payload.reason)
@@ -77,7 +79,7 @@ def citizen_register(request: HttpRequest, payload: CitizenRegisterIn) -> object
 
 
 @router.get("/tokens", response={200: list[TokenOut], **ERRORS}, summary="API tokens")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def token_list(request: HttpRequest) -> object:
     return selectors.token_list(actor=request.user)
 
@@ -85,17 +87,23 @@ def token_list(request: HttpRequest) -> object:
 @router.post("/tokens", response={201: TokenCreatedOut, **ERRORS},
              summary="Create an API token (the secret is returned once)")
 def token_create(request: HttpRequest, payload: TokenIn) -> object:
+    expires_at = payload.expires_at
+    if expires_at is not None:
+        if timezone.is_naive(expires_at):
+            expires_at = timezone.make_aware(expires_at)
+        if expires_at <= timezone.now():
+            raise ValidationError({"expires_at": [_("Choose a date in the future.")]})
     unit = (core_selectors.orgunit_get(actor=request.user, code=payload.org_unit)
             if payload.org_unit else None)
     token, secret = services.token_create(
         actor=request.user, name=payload.name, org_unit=unit, permissions=payload.permissions,
-        expires_at=payload.expires_at)
+        expires_at=expires_at)
     token.token = secret  # type: ignore[attr-defined]
     return Status(201, token)
 
 
 @router.post("/tokens/{token_id}/revoke", response={200: TokenOut, **ERRORS},
              summary="Revoke an API token")
-def token_revoke(request: HttpRequest, token_id: int) -> object:
-    token = get_object_or_404(selectors.token_list(actor=request.user), pk=token_id)
+def token_revoke(request: HttpRequest, token_id: int = Path(..., ge=1, le=MAX_ID)) -> object:
+    token = selectors.token_get(actor=request.user, pk=token_id)
     return services.token_revoke(actor=request.user, token=token)

@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import field_validator
 
-from yiwang.core.schemas import OrgUnitRef
+from yiwang.core.schemas import IsoDateTime, OrgUnitRef
+
+from .roles import Role
+
+# Not blank: at least one character that is not white space.
+NOT_BLANK = r"\S"
+PermissionCode = Annotated[str, Field(max_length=100, pattern=r"^[a-z_]+\.[a-z_]+$")]
 
 
 class StaffOut(Schema):
@@ -36,22 +43,22 @@ class PersonalDataOut(Schema):
 
 class StaffIn(Schema):
     username: str = Field(min_length=3, max_length=150, pattern=r"^[\w.@+-]+$")
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=NOT_BLANK)
     org_unit: str = Field(max_length=18, description="Org unit code")
-    roles: list[str] = Field(min_length=1, max_length=9)
+    roles: list[Role] = Field(min_length=1, max_length=9)
     password: str = Field(min_length=10, max_length=128)
     email: str = Field("", max_length=254)
     phone: str = Field("", max_length=30)
 
 
 class DeactivateIn(Schema):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500, pattern=NOT_BLANK)
 
 
 class CitizenRegisterIn(Schema):
     username: str = Field(min_length=3, max_length=150, pattern=r"^[\w.@+-]+$")
     password: str = Field(min_length=10, max_length=128)
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=NOT_BLANK)
     id_number: str = Field(min_length=15, max_length=24)
     phone: str = Field("", max_length=30)
     email: str = Field("", max_length=254)
@@ -70,10 +77,19 @@ class CitizenOut(Schema):
 
 
 class TokenIn(Schema):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=NOT_BLANK)
     org_unit: str | None = Field(None, max_length=18)
-    permissions: list[str] = Field(max_length=100)
-    expires_at: dt.datetime | None = None
+    permissions: list[PermissionCode] = Field(
+        max_length=100, description="`app_label.codename`; only permissions you have")
+    expires_at: IsoDateTime | None = Field(None, description="In the future; none: no expiry")
+
+    @field_validator("expires_at")
+    @classmethod
+    def _sane_expiry(cls, value: dt.datetime | None) -> dt.datetime | None:
+        # Year 1 or 9999 with an offset overflows the conversion to UTC for storage.
+        if value is not None and not 2000 <= value.year <= 9000:
+            raise ValueError("expiry out of range")
+        return value
 
 
 class TokenOut(Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
 from .middleware import client_ip
@@ -15,8 +16,11 @@ class TokenAuth(HttpBearer):
         from yiwang.accounts.services import token_authenticate
 
         user = token_authenticate(token, ip=client_ip(request))
-        if user is not None:
-            request.user = user
+        if user is None:
+            # A bad, revoked or expired token is refused outright, even when the request
+            # also carries a valid session: the client must learn its token is dead.
+            raise AuthenticationError
+        request.user = user
         return user
 
 

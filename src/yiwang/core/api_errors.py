@@ -17,7 +17,15 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from .schemas import ErrorOut
+
 log = logging.getLogger(__name__)
+
+# Every operation declares these next to its success response, so the OpenAPI document
+# tells clients the truth: 400 unreadable body, 401 no or bad credentials, 403 not allowed,
+# 404 missing or out of scope, 413 body too large, 422 invalid fields.
+ERRORS: dict[int, type[ErrorOut]] = {
+    400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut}
 
 
 def error_body(

@@ -9,6 +9,7 @@ from django.test import Client
 from yiwang.core.geo import locate
 from yiwang.core.models import OrgUnit
 from yiwang.core.models.org import OrgKind
+from yiwang.core.testing.openapi import OpenAPIClient
 
 pytestmark = pytest.mark.django_db
 
@@ -93,13 +94,14 @@ def test_locate__point_in_other_street(district):
     assert placement.street == district.street_b and placement.grid is None
 
 
-def test_locate_api__outside_district__all_none(district, client_for):
-    body = client_for(district.users["clerk_a"]).get(
+def test_locate_api__outside_district__all_none(district):
+    body = OpenAPIClient(user=district.users["clerk_a"]).get(
         "/api/org-units/locate?lon=113.0&lat=22.0").json()
     assert body == {"street": None, "community": None, "grid": None}
 
 
-def test_locate_api__bad_coordinates__422(district, client_for):
-    response = client_for(district.users["clerk_a"]).get("/api/org-units/locate?lon=500&lat=x")
+def test_locate_api__bad_coordinates__422(district):
+    client = OpenAPIClient(user=district.users["clerk_a"])
+    response = client.get("/api/org-units/locate?lon=500&lat=x")
     assert response.status_code == 422
     assert set(response.json()["fields"]) == {"lon", "lat"}

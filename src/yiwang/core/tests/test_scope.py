@@ -4,6 +4,7 @@ import pytest
 
 from yiwang.core import policies
 from yiwang.core.models import OrgUnit
+from yiwang.core.testing.openapi import OpenAPIClient
 
 pytestmark = pytest.mark.django_db
 
@@ -14,8 +15,8 @@ def test_restrict__street_clerk_sees_only_own_subtree(district):
     assert codes == {"440399001000", "440399001001", "440399001001001"}
 
 
-def test_org_unit_api__other_street_is_404_not_leak(district, client_for):
-    client = client_for(district.users["clerk_a"])
+def test_org_unit_api__other_street_is_404_not_leak(district):
+    client = OpenAPIClient(user=district.users["clerk_a"])
     assert client.get("/api/org-units/440399001001").status_code == 200
     response = client.get("/api/org-units/440399002001")
     assert response.status_code == 404

@@ -1,0 +1,1 @@
+"""The benchmarks: one module each, registered with ``bench.runner.register``."""

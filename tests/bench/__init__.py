@@ -1,0 +1,1 @@
+"""Smoke tests of the benchmarks in bench/ (they prove the benchmarks run; they time nothing)."""
