@@ -4,6 +4,7 @@
     python -m bench.djhelper size                    database version and table rows (JSON)
     python -m bench.djhelper probe SPEC_JSON         per target: status, SQL queries, and
                                                      in-process milliseconds per request
+    python -m bench.djhelper prepare SPEC_JSON       token, size and probe in one process
     python -m bench.djhelper profile URL [USERNAME]  cProfile of one page, top functions
 
 The runner starts these as subprocesses with ``YIWANG_VAR_DIR`` and ``DATABASE_URL`` of
@@ -131,6 +132,16 @@ def main(argv: list[str]) -> None:
     elif command == "probe":
         spec = json.loads(rest[0])
         print(json.dumps(probe(spec["targets"], repeat=int(spec.get("repeat", 20)))))
+    elif command == "prepare":
+        # One Django start-up instead of three: {"user", "repeat", "targets"}; a target
+        # with "auth": "token" is probed with the new token.
+        spec = json.loads(rest[0])
+        plain = token(spec["user"])
+        for target in spec["targets"]:
+            if target.pop("auth", None) == "token":
+                target["headers"] = {"Authorization": f"Bearer {plain}"}
+        print(json.dumps({"token": plain, "version": database_version(), "tables": size(),
+                          "probe": probe(spec["targets"], repeat=int(spec["repeat"]))}))
     elif command == "profile":
         print(profile(rest[0], rest[1] if len(rest) > 1 else None))
     else:

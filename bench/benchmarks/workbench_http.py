@@ -128,18 +128,15 @@ def _serve(ctx: Context, database: str, params: dict[str, Any]) -> dict[str, Any
     ctx.state["sandboxes"].append(sandbox)
     sandbox.manage("migrate", "--no-input", "-v", "0")
     sandbox.manage("demo_setup", capture=True)
-    token = sandbox.python("-m", "bench.djhelper", "token", params["user"]).strip()
-    size = json.loads(sandbox.python("-m", "bench.djhelper", "size"))
     manifest = json.loads((sandbox.var_dir / "generated" / "demo" / "manifest.json")
                           .read_text(encoding="utf-8"))
     population = {k: v["rows"] for k, v in manifest["files"].items() if v["rows"] is not None}
-    probe_spec = {"repeat": 5 if ctx.smoke else 20, "targets": [
-        {"name": name, "path": path,
-         "user": params["user"] if TARGETS[name]["auth"] == "session" else None,
-         "headers": {"Authorization": f"Bearer {token}"}
-         if TARGETS[name]["auth"] == "token" else {}}
-        for name, path in params["targets"].items()]}
-    probe = json.loads(sandbox.python("-m", "bench.djhelper", "probe", json.dumps(probe_spec)))
+    prepared = json.loads(sandbox.python("-m", "bench.djhelper", "prepare", json.dumps({
+        "user": params["user"], "repeat": 3 if ctx.smoke else 20,
+        "targets": [{"name": name, "path": path, "auth": TARGETS[name]["auth"],
+                     "user": params["user"] if TARGETS[name]["auth"] == "session" else None}
+                    for name, path in params["targets"].items()]})))
+    token = prepared["token"]
 
     env = {} if ctx.args.conn_max_age is None else {"DB_CONN_MAX_AGE": ctx.args.conn_max_age}
     server = Gunicorn(sandbox, workers=params["workers"], env=env).start()
@@ -156,11 +153,12 @@ def _serve(ctx: Context, database: str, params: dict[str, Any]) -> dict[str, Any
         targets[name] = {"url": server.base + path, "headers": headers, "bytes": len(body)}
     ctx.state["servers_by_db"][database] = {"server": server, "targets": targets}
     # Warm every worker (templates, translations, connections) before measuring.
-    for target in targets.values():
+    # (Not in smoke mode: it proves the path, it measures nothing.)
+    for target in ([] if ctx.smoke else targets.values()):
         _load(ctx, loadgen.Load(url=target["url"], connections=max(2, params["workers"]),
-                                seconds=1 if ctx.smoke else 3, headers=target["headers"]))
-    return {"version": size["version"], "tables": size["tables"],
-            "demo_population_files": population, "probe": probe}
+                                seconds=3, headers=target["headers"]))
+    return {"version": prepared["version"], "tables": prepared["tables"],
+            "demo_population_files": population, "probe": prepared["probe"]}
 
 
 def _load(ctx: Context, load: loadgen.Load) -> dict[str, Any]:
