@@ -44,6 +44,7 @@ from yiwang.core.workdays import (
     clock_stop,
 )
 
+from .documents import issue_decision_notice
 from .models import (
     Case,
     CaseEvent,
@@ -379,6 +380,7 @@ def case_refuse(*, actor: Any, case: Case, reason: str,
                                    expected_revision=expected_revision)
     locked.closed_at = timezone.now()
     _record(locked, actor=actor, name="refuse", previous=previous, reason=reason)
+    issue_decision_notice(case=locked, actor=actor)  # 不予受理通知书
     return locked
 
 
@@ -419,7 +421,12 @@ def case_supplement(*, actor: Any, case: Case, expected_revision: int | None = N
     if not open_items:
         raise TransitionError(_("Nothing is waiting to be supplied for this case."),
                               code="nothing_open")
-    supplied = set(locked.materials.values_list("material_id", flat=True))
+    # A material counts only when a file for it arrived after it was asked for: a 补正 of
+    # a wrong file needs a new file, not the one filed first.
+    asked = (locked.events.filter(action__in=["request_supplement", "accept_with_deficiency"])
+             .order_by("-at", "-id").values_list("at", flat=True).first())
+    supplied = set(locked.materials.filter(
+        **({"uploaded_at__gte": asked} if asked else {})).values_list("material_id", flat=True))
     missing = [d.description for d in open_items
                if d.material_id is not None and d.material_id not in supplied]
     if missing:
@@ -574,6 +581,7 @@ def case_approve(*, actor: Any, case: Case, opinion: str = "",
             code="deficient")
     locked.decided_at = timezone.now()
     _record(locked, actor=actor, name="approve", previous=previous, reason=opinion)
+    issue_decision_notice(case=locked, actor=actor)
     return locked
 
 
@@ -584,6 +592,7 @@ def case_reject(*, actor: Any, case: Case, reason: str,
                                    expected_revision=expected_revision)
     locked.decided_at = timezone.now()
     _record(locked, actor=actor, name="reject", previous=previous, reason=reason)
+    issue_decision_notice(case=locked, actor=actor)
     return locked
 
 

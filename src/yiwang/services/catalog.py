@@ -94,8 +94,8 @@ def quality_findings(version: MatterVersion) -> list[Finding]:
     if not version.consult_phone.strip():
         add("consult_phone", "consult_phone",
             gettext_lazy("Give a consultation phone number."), "warning")
-    if version.deficiency_allowed and version.pk and not version.materials.filter(
-            may_be_deficient=True).exists():
+    if version.deficiency_allowed and version.pk and not any(  # uses a prefetch if any
+            m.may_be_deficient for m in version.materials.all()):
         add("deficiency_materials", "materials",
             gettext_lazy("容缺 is allowed but no material is marked as one that may come "
                          "later."))
@@ -116,10 +116,11 @@ def content_of(version: MatterVersion) -> dict[str, Any]:
     """A version's content as plain data (for diffs, copies and the audit log)."""
     data = model_to_dict(version, exclude=sorted(NON_CONTENT | {"themes", "result_sample"}))
     data["department"] = version.department.code
-    data["themes"] = sorted(version.themes.values_list("code", flat=True)) if version.pk else []
+    # .all(): a prefetched list when the caller prefetched (the catalog export does).
+    data["themes"] = sorted(t.code for t in version.themes.all()) if version.pk else []
     data["materials"] = [
         {k: v for k, v in model_to_dict(m, exclude=["id", "version", "blank_form",
-                                                     "sample"]).items()}
+                                                     "sample", "sort_order"]).items()}
         for m in version.materials.all()
     ] if version.pk else []
     return data

@@ -34,6 +34,10 @@ from .models import (
     MatterType,
     MatterVersion,
     OnlineDepth,
+    Rating,
+    RatingChannel,
+    Rectification,
+    RectificationStatus,
     Theme,
     TimeState,
     VersionStatus,
@@ -246,10 +250,137 @@ MATTERS: list[M] = [
 LICENSE_STEPS = [{"name": s} for s in ("受理", "审查", "决定", "办结", "送达")]
 OTHER_STEPS = [{"name": s} for s in ("受理", "审核", "办结")]
 
+# English names (the official wording where one exists) and result names, for the
+# English 办事指南; zh-Hant is converted from zh-Hans on the fly.
+ENGLISH: dict[str, tuple[str, str]] = {
+    "建筑工程施工许可证核发": ("Issuance of the Construction Permit for Building Works",
+                          "Construction Permit for Building Works"),
+    "商品房预售许可": ("Pre-sale Permit for Commercial Housing",
+                    "Commercial Housing Pre-sale Permit"),
+    "建设工程竣工验收备案": ("Filing of Completion Acceptance of Construction Projects",
+                       "Completion Acceptance Filing Certificate"),
+    "房屋建筑工程消防验收备案": ("Filing of Fire-safety Acceptance of Building Works",
+                         "Fire-safety Acceptance Filing Certificate"),
+    "公共租赁住房租赁资格申请": ("Application for Eligibility to Rent Public Rental Housing",
+                         "Notice of Public Rental Housing Eligibility"),
+    "户外广告设置许可": ("Permit for Outdoor Advertising Installations",
+                     "Outdoor Advertising Permit"),
+    "城市建筑垃圾处置核准": ("Approval of Urban Construction Waste Disposal",
+                       "Construction Waste Disposal Approval"),
+    "临时占用城市道路许可": ("Permit for Temporary Occupation of Urban Roads",
+                       "Road Occupation Permit"),
+    "砍伐、迁移城市树木审批": ("Approval of Felling or Relocating Urban Trees",
+                        "Tree Felling or Relocation Approval"),
+    "城镇污水排入排水管网许可": ("Permit for Discharging Wastewater into Urban Sewers",
+                         "Urban Wastewater Discharge Permit"),
+    "个体工商户设立登记": ("Registration of an Individual Business", "Business Licence"),
+    "企业设立登记": ("Registration of the Establishment of an Enterprise", "Business Licence"),
+    "企业变更登记": ("Registration of Changes of an Enterprise",
+                   "Notice of Approval of Change Registration"),
+    "企业注销登记": ("Deregistration of an Enterprise", "Notice of Approval of Deregistration"),
+    "食品经营许可": ("Food Business Licence", "Food Business Licence"),
+    "药品零售企业经营许可": ("Licence for Retail Pharmacies", "Drug Business Licence"),
+    "义务教育阶段学位申请": ("Application for a Place in Compulsory Education",
+                       "Notice of School Place Allocation"),
+    "民办学校设立审批": ("Approval of the Establishment of a Private School",
+                     "Private School Establishment Approval"),
+    "教师资格认定": ("Recognition of Teacher Qualification", "Teacher Qualification Certificate"),
+    "内地居民结婚登记": ("Marriage Registration of Mainland Residents", "Marriage Certificate"),
+    "最低生活保障审核确认": ("Confirmation of Eligibility for the Minimum Living Allowance",
+                       "Minimum Living Allowance Decision"),
+    "高龄老人津贴申领": ("Application for the Allowance for Senior Citizens",
+                     "Senior Citizen Allowance Decision"),
+    "社会团体成立登记": ("Registration of the Establishment of a Social Organisation",
+                     "Registration Certificate of a Social Organisation"),
+    "困难残疾人生活补贴和重度残疾人护理补贴": (
+        "Living Allowance for Disabled Persons in Need and Nursing Allowance for Persons with "
+        "Severe Disabilities", "Disability Allowance Decision"),
+    "医疗机构执业登记": ("Practice Registration of Medical Institutions",
+                     "Practising Licence of a Medical Institution"),
+    "生育登记": ("Birth Registration", "Birth Registration Record"),
+    "出生医学证明补发": ("Reissue of the Medical Certificate of Birth",
+                     "Medical Certificate of Birth (reissued)"),
+    "公共场所卫生许可": ("Hygiene Licence for Public Places", "Public Place Hygiene Licence"),
+    "就业登记": ("Employment Registration", "Employment Registration Record"),
+    "失业登记": ("Unemployment Registration", "Unemployment Registration Certificate"),
+    "创业补贴申领": ("Application for the Business Start-up Subsidy",
+                   "Start-up Subsidy Decision"),
+    "职业技能培训补贴申领": ("Application for the Vocational Skills Training Subsidy",
+                       "Training Subsidy Decision"),
+    "社会保险参保登记": ("Social Insurance Registration", "Social Insurance Registration Record"),
+    "基本养老保险待遇申领": ("Application for Basic Pension Benefits",
+                       "Pension Benefit Decision"),
+    "门诊特定病种待遇认定": ("Recognition of Outpatient Benefits for Specified Diseases",
+                       "Specified Disease Benefit Decision"),
+    "异地就医备案": ("Filing for Medical Treatment in Another Region",
+                   "Cross-region Medical Treatment Filing"),
+    "危险化学品经营许可": ("Business Licence for Hazardous Chemicals",
+                       "Hazardous Chemicals Business Licence"),
+    "烟花爆竹经营（零售）许可": ("Retail Licence for Fireworks", "Fireworks Retail Licence"),
+    "取水许可": ("Water Abstraction Permit", "Water Abstraction Permit"),
+    "河道管理范围内建设项目工程建设方案审批": (
+        "Approval of Construction Plans for Projects within River Management Areas",
+        "Construction Plan Approval"),
+    "道路货物运输经营许可": ("Road Freight Transport Business Licence",
+                       "Road Transport Business Licence"),
+    "占用、挖掘公路许可": ("Permit for Occupying or Excavating Highways",
+                      "Highway Occupation or Excavation Permit"),
+    "营业性演出审批": ("Approval of Commercial Performances", "Commercial Performance Approval"),
+    "娱乐场所经营许可": ("Business Licence for Entertainment Venues",
+                     "Entertainment Business Licence"),
+    "互联网上网服务营业场所经营许可": ("Business Licence for Internet Service Venues",
+                               "Internet Service Venue Licence"),
+    "高危险性体育项目经营许可": ("Business Licence for High-risk Sports",
+                         "High-risk Sports Business Licence"),
+    "自主就业退役士兵一次性经济补助发放": (
+        "One-off Financial Aid for Discharged Soldiers Finding Their Own Employment",
+        "Financial Aid Decision"),
+    "退役军人优待证申领": ("Application for the Veterans Preferential Treatment Card",
+                       "Veterans Preferential Treatment Card"),
+    "居住证申领": ("Application for the Residence Permit", "Residence Permit"),
+    "人才引进入户": ("Household Registration for Recruited Talent",
+                   "Household Registration Approval"),
+    "建设工程规划许可证核发": ("Issuance of the Construction Project Planning Permit",
+                          "Construction Project Planning Permit"),
+    "不动产首次登记": ("First Registration of Real Estate", "Real Estate Title Certificate"),
+    "法律援助申请": ("Application for Legal Aid", "Legal Aid Decision"),
+    "企业投资项目备案": ("Filing of Enterprise Investment Projects",
+                     "Investment Project Filing Certificate"),
+    "科技创新专项资金（企业研发资助）申请": (
+        "Application for Science and Technology Innovation Funding (Enterprise R&D Grant)",
+        "Funding Decision"),
+    "建设项目环境影响报告表审批": ("Approval of Environmental Impact Report Forms of "
+                              "Construction Projects", "Environmental Impact Approval"),
+    "排污许可证核发": ("Issuance of the Pollutant Discharge Permit",
+                    "Pollutant Discharge Permit"),
+    "残疾人证办理": ("Application for the Disability Certificate", "Disability Certificate"),
+    "公众聚集场所投入使用、营业前消防安全检查": (
+        "Fire Safety Inspection before Public Assembly Venues Open",
+        "Fire Safety Inspection Approval"),
+    "政府信息公开申请": ("Application for Disclosure of Government Information",
+                     "Reply to the Disclosure Request"),
+}
+STEPS_EN = {"受理": "Acceptance", "审查": "Review", "审核": "Examination", "决定": "Decision",
+            "办结": "Completion", "送达": "Delivery"}
+
+
+def _translations(spec: M, steps: list[dict[str, str]]) -> dict[str, Any]:
+    english = ENGLISH.get(spec.name)
+    if english is None:
+        return {}
+    name, result = english
+    return {"en": {
+        "name": name, "result_name": result,
+        "acceptance_conditions": "The application materials are complete and in the "
+                                 "statutory form.",
+        "steps": [STEPS_EN.get(step["name"], step["name"]) for step in steps],
+    }}
+
 
 def _content(spec: M, department: OrgUnit, code: str) -> dict[str, Any]:
     immediate = spec.promised == 0
     depth = spec.depth
+    steps = LICENSE_STEPS if spec.type == MatterType.LICENSE else OTHER_STEPS
     return {
         "name": spec.name, "basic_code": code[-12:], "implementation_code": code,
         "handling_item_code": code + "01", "matter_type": spec.type,
@@ -263,7 +394,7 @@ def _content(spec: M, department: OrgUnit, code: str) -> dict[str, Any]:
         "has_fee": bool(spec.fee), "fee_basis": "《不动产登记收费标准》" if spec.fee else "",
         "fee_standard": spec.fee,
         "acceptance_conditions": "申请材料齐全、符合法定形式",
-        "steps": LICENSE_STEPS if spec.type == MatterType.LICENSE else OTHER_STEPS,
+        "steps": steps, "translations": _translations(spec, steps),
         "result_name": spec.name.removesuffix("申请").removesuffix("审批") + "决定书",
         "result_type": "证照" if spec.type == MatterType.LICENSE else "批文",
         "locations": [{"name": "区行政服务大厅", "address": department.address}],
@@ -362,7 +493,8 @@ REASONS = {
 
 def generate_demo_cases(*, count: int, seed: int = 2026, now: dt.datetime | None = None,
                         applicants: list[Any], clerks: dict[int, Any],
-                        reviewers: dict[int, Any], days: int = 120) -> int:
+                        reviewers: dict[int, Any], days: int = 120,
+                        ratings: bool = False) -> int:
     """Bulk-create ``count`` cases spread over the last ``days`` days in every state.
 
     ``clerks`` and ``reviewers`` map a department id to a staff user. Returns how many
@@ -461,7 +593,63 @@ def generate_demo_cases(*, count: int, seed: int = 2026, now: dt.datetime | None
         audit_log(actor=None, action="demo.load_cases", object_type="services.case",
                   object_id="*", after={"cases": len(cases), "seed": seed})
     _refresh_time_states(now=now, calendar=calendar)
+    if ratings:
+        _demo_ratings(cases, rng=rng, now=now, calendar=calendar)
     return len(cases)
+
+
+# 好差评 of closed cases: most rate, mostly well; the bad ones open rectifications in
+# every state, so the rectification inbox and the public figures have something to show.
+LEVEL_WEIGHTS = [(5, 70), (4, 18), (3, 7), (2, 3), (1, 2)]
+BAD_TEXTS = ["等了很久才办好", "窗口人员态度不好", "材料要求前后说法不一", "系统老是提交失败",
+             "来回跑了三次"]
+GOOD_TAGS = ["办事快", "态度好", "一次办好", "指引清楚"]
+
+
+def _demo_ratings(cases: list[Case], *, rng: random.Random, now: dt.datetime,
+                  calendar: WorkCalendar) -> None:
+    ratings: list[Rating] = []
+    for case in cases:
+        if case.status != CaseStatus.CLOSED or rng.random() > 0.65:
+            continue
+        level = rng.choices([lv for lv, _w in LEVEL_WEIGHTS],
+                            [w for _lv, w in LEVEL_WEIGHTS])[0]
+        channel = (RatingChannel.TABLET if case.channel == Channel.WINDOW
+                   else rng.choice([RatingChannel.PC, RatingChannel.MOBILE, RatingChannel.SMS]))
+        ratings.append(Rating(
+            case=case, matter_id=case.matter_id, department_id=case.department_id,
+            rater_id=case.applicant_id, channel=channel, level=level,
+            tags=[] if level <= 2 else rng.sample(GOOD_TAGS, k=rng.randint(0, 2)),
+            text=rng.choice(BAD_TEXTS) if level <= 2 else ""))
+    with transaction.atomic():
+        Rating.objects.bulk_create(ratings, batch_size=2000)
+        bad = [r for r in ratings if r.level <= 2]
+        clocks = []
+        for rating in bad:
+            rated = min(now, (rating.case.closed_at or now) + dt.timedelta(hours=2))
+            clocks.append(Clock(unit=ClockUnit.WORKDAYS, limit=15, started_at=rated,
+                                due_at=calendar.add_working_days(rated, 15)))
+        Clock.objects.bulk_create(clocks, batch_size=2000)
+        states = [RectificationStatus.OPEN, RectificationStatus.CONTACTED,
+                  RectificationStatus.RECTIFIED, RectificationStatus.CLOSED,
+                  RectificationStatus.CLOSED, RectificationStatus.APPEALED]
+        rectifications = []
+        for rating, clock in zip(bad, clocks, strict=True):
+            state = rng.choice(states)
+            done = state in (RectificationStatus.CONTACTED, RectificationStatus.RECTIFIED,
+                             RectificationStatus.CLOSED)
+            rectifications.append(Rectification(
+                rating=rating, department_id=rating.department_id, status=state, clock=clock,
+                verification="已核实情况属实" if done else "",
+                contact_note="已电话联系申请人致歉并说明改进措施" if done else "",
+                result="已优化材料清单并开展窗口服务培训"
+                if state in (RectificationStatus.RECTIFIED, RectificationStatus.CLOSED) else "",
+                callback_level=4 if state == RectificationStatus.CLOSED else None,
+                appeal_reason="该评价与办件事实不符（申请人未按要求提交材料）"
+                if state == RectificationStatus.APPEALED else "",
+                closed_at=min(now, clock.started_at + dt.timedelta(days=5))
+                if state == RectificationStatus.CLOSED else None))
+        Rectification.objects.bulk_create(rectifications, batch_size=2000)
 
 
 def _timeline(case: Case, state: str, filed: dt.datetime, now: dt.datetime) -> list[CaseEvent]:
@@ -565,5 +753,5 @@ def setup_demo(*, district: OrgUnit, persons_csv: Any, enterprises_csv: Any,
         if "approver" in roles:
             reviewers.setdefault(user.org_unit_id, user)
     created = generate_demo_cases(count=cases, applicants=applicants, clerks=clerks,
-                                  reviewers=reviewers)
+                                  reviewers=reviewers, ratings=True)
     return {"matters": matters, "applicants": len(applicants), "cases": created}

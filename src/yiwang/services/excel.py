@@ -227,6 +227,20 @@ def _current(matter: Matter) -> MatterVersion | None:
     return matter.published or matter.versions.order_by("-number").first()
 
 
+def _current_versions(matters: list[Matter]) -> dict[int, MatterVersion]:
+    """Each matter's published version, else its latest: in three queries for any number."""
+    found: dict[int, MatterVersion] = {}
+    versions = (MatterVersion.objects.filter(matter__in=[m.pk for m in matters])
+                .select_related("department").prefetch_related("themes", "materials")
+                .order_by("number"))
+    published = {m.published_id for m in matters if m.published_id}
+    with_published = {m.pk for m in matters if m.published_id}
+    for version in versions:
+        if version.pk in published or version.matter_id not in with_published:
+            found[version.matter_id] = version  # by number: the latest one stays
+    return found
+
+
 def export_catalog(matters: Any) -> bytes:
     """The workbook for the given matters (a queryset already scoped to the caller)."""
     workbook = Workbook()
@@ -242,9 +256,10 @@ def export_catalog(matters: Any) -> bytes:
             cell.alignment = Alignment(wrap_text=True, vertical="center")
             target.column_dimensions[get_column_letter(index)].width = column.width
         target.freeze_panes = "B2"
-    for matter in matters.select_related("department", "published").order_by(
-            "implementation_code"):
-        version = _current(matter)
+    matters = list(matters.select_related("department").order_by("implementation_code"))
+    current = _current_versions(matters)
+    for matter in matters:
+        version = current.get(matter.pk)
         if version is None:
             continue
         values = catalog.content_of(version)

@@ -214,6 +214,11 @@ class MatterVersion(models.Model):
     appointment = models.BooleanField(_("appointment available"), default=False)
     postal_delivery = models.BooleanField(_("postal delivery available"), default=False)
     # The application form: a JSON Schema rendered as an accessible HTML form.
+    translations = models.JSONField(
+        _("translations"), default=dict, blank=True,
+        help_text=_("Per language ('en', 'zh-hant'), the translated text fields, e.g. "
+                    "{\"en\": {\"name\": \"...\", \"result_name\": \"...\"}}. "
+                    "Missing zh-Hant text is converted from zh-Hans."))
     form_schema = models.JSONField(_("application form (JSON Schema)"), default=dict,
                                    blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -376,6 +381,8 @@ class Case(models.Model):
             models.Index(fields=["department", "status", "time_state"]),
             models.Index(fields=["intake_unit", "status"]),
             models.Index(fields=["matter", "submitted_at"]),
+            models.Index(fields=["assigned_to", "status"]),
+            models.Index(fields=["applicant", "created_at"]),
         ]
 
     def __str__(self) -> str:
@@ -406,10 +413,18 @@ class CaseEvent(models.Model):
         return f"{self.case_id} {self.action}"
 
 
+class CaseMaterialKind(models.TextChoices):
+    MATERIAL = "material", _("Application material")
+    SUPPLEMENT = "supplement", _("Supplement")
+    RESULT = "result", _("Result document")
+
+
 class CaseMaterial(models.Model):
     """A file supplied for a case, stored outside the web root and served only in scope."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials")
+    kind = models.CharField(max_length=10, choices=CaseMaterialKind.choices,
+                            default=CaseMaterialKind.MATERIAL)
     material = models.ForeignKey(Material, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+")
     file = models.FileField(upload_to="cases/%Y/%m/")
@@ -587,3 +602,62 @@ class Rectification(models.Model):
 
     def __str__(self) -> str:
         return f"rectification of rating {self.rating_id}"
+
+
+# --- statistics rollup ----------------------------------------------------------------------
+
+
+class CaseDayFigures(models.Model):
+    """The statistics figures of settled cases, per local day of submission, department,
+    intake unit, matter and channel.
+
+    A case is settled when it is final (办结, refused, withdrawn, terminated) and was
+    closed before the rollup's watermark (``CaseFiguresWatermark``): nothing it counts
+    can change any more. Its ratings are counted here when they are settled too (a good
+    rating, or a bad one whose rectification is closed or voided). ``services.statistics``
+    adds the live rest from ``Case`` and ``Rating``, so the figures are exact whenever
+    the rollup was last refreshed (``statistics_refresh``, run periodically).
+    """
+
+    day = models.DateField()
+    department = models.ForeignKey("core.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    intake_unit = models.ForeignKey("core.OrgUnit", on_delete=models.CASCADE,
+                                    related_name="+")
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    cases = models.PositiveIntegerField(default=0)
+    immediate = models.PositiveIntegerField(default=0)
+    zero_visit = models.PositiveIntegerField(default=0)
+    decided = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    handled = models.PositiveIntegerField(default=0)  # accepted and decided
+    handling_us = models.BigIntegerField(default=0)  # Σ (decided − accepted), microseconds
+    ratings = models.PositiveIntegerField(default=0)  # not voided
+    satisfied = models.PositiveIntegerField(default=0)
+    bad = models.PositiveIntegerField(default=0)
+    bad_rectified = models.PositiveIntegerField(default=0)
+
+    scope_path_lookup = ("department__path", "intake_unit__path")
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["day", "department", "intake_unit", "matter",
+                                            "channel"], name="case_day_figures_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.department_id}/{self.matter_id}/{self.channel}"
+
+
+class CaseFiguresWatermark(models.Model):
+    """One row: ``CaseDayFigures`` holds what was settled up to ``settled_through``."""
+
+    settled_through = models.DateTimeField()
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"settled through {self.settled_through:%Y-%m-%d %H:%M}"

@@ -35,6 +35,15 @@ def attach_all(case: Case, actor) -> None:
             sha256="0" * 64, uploaded_by=actor)
 
 
+def supply(case: Case, material: Material, actor) -> None:
+    """A new file for a material asked for (补正 / 容缺)."""
+    CaseMaterial.objects.create(
+        case=case, material=material, kind="supplement",
+        file=ContentFile(b"%PDF-1.4 clear copy", name="b.pdf"),
+        original_name=f"{material.code}-new.pdf", content_type="application/pdf", size=19,
+        sha256="1" * 64, uploaded_by=actor)
+
+
 def online_case(world, *, attach: bool = True) -> Case:
     case = cases.case_create(actor=world.citizen, version=world.version,
                              applicant=world.citizen, channel=Channel.MOBILE,
@@ -171,6 +180,9 @@ def test_supplement_during_review__clock_paused_and_resumed(world):
                                          items=[(site_plan, "规划许可证复印件不清晰")],
                                          reason="材料不清晰")
     assert case.status == S.SUPPLEMENT and case.clock.paused_at is not None
+    with pytest.raises(ValidationError):  # the unclear copy filed first does not count
+        cases.case_supplement(actor=world.citizen, case=case)
+    supply(case, site_plan, world.citizen)
     case = cases.case_supplement(actor=world.citizen, case=case)
     assert case.status == S.UNDER_REVIEW and case.clock.paused_at is None
     assert case.clock.due_at >= due_before
@@ -225,6 +237,7 @@ def test_deficiency__supplied_in_time__back_to_accepted(world):
     case = cases.case_submit(actor=u["clerk_a"], case=case)
     case = cases.case_accept_with_deficiency(actor=u["clerk_a"], case=case,
                                              items=[(site_plan, "原件")])
+    supply(case, site_plan, world.citizen)
     case = cases.case_supplement(actor=world.citizen, case=case)
     assert case.status == S.ACCEPTED and case.deficiency_due_at is None
 

@@ -34,7 +34,7 @@ def test_demo_cases__every_state_present_and_timelines_consistent(district):
     applicants = [make_citizen(username=f"c{i}", id_number=id_number)
                   for i, id_number in enumerate(["11010519491231002X", "440304199003071235"])]
     created = demo.generate_demo_cases(count=400, applicants=applicants, clerks={},
-                                       reviewers={})
+                                       reviewers={}, ratings=True)
     assert created == 400
     states = set(Case.objects.values_list("status", flat=True))
     assert states == set(CaseStatus.values)
@@ -42,3 +42,9 @@ def test_demo_cases__every_state_present_and_timelines_consistent(district):
         actions = list(case.events.values_list("action", flat=True))
         assert actions[0] == "create" and actions[-1] == "close"
         assert case.closed_at >= case.submitted_at
+    from yiwang.services.models import Rating, Rectification
+
+    rated = Rating.objects.select_related("case")
+    assert rated.exists() and all(r.case.status == CaseStatus.CLOSED for r in rated)
+    bad = rated.filter(level__lte=2)
+    assert Rectification.objects.count() == bad.count() > 0
