@@ -1,0 +1,1 @@
+"""Authorization-matrix fixtures of the admin routes (see ``events/tests/matrix.py``)."""

@@ -1,0 +1,1 @@
+"""Authorization-matrix fixtures of the insight routes (see ``events/tests/matrix.py``)."""

@@ -1,0 +1,5 @@
+"""Pages: admin."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

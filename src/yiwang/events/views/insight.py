@@ -1,0 +1,5 @@
+"""Pages: insight."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
