@@ -6,6 +6,8 @@ from yiwang.accounts.api import router as accounts_router
 from yiwang.core.api import router as core_router
 from yiwang.core.api_auth import api_auth
 from yiwang.core.api_errors import install as install_error_format
+from yiwang.events.api import router as events_router
+from yiwang.services.api import router as services_router
 
 api = NinjaAPI(
     title="yiwang API",
@@ -25,3 +27,5 @@ api = NinjaAPI(
 install_error_format(api)
 api.add_router("/", core_router)
 api.add_router("/accounts/", accounts_router)
+api.add_router("/", services_router)
+api.add_router("/", events_router)

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "yiwang.core",
     "yiwang.accounts",
     "yiwang.services",
+    "yiwang.events",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -261,3 +262,43 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
 }
+
+# Case materials: stored by the default storage (VAR_DIR/media, which no URL serves: files
+# reach users only through views that check scope). Types are sniffed from the content.
+YIWANG_UPLOAD_MAX_BYTES = int(os.environ.get("YIWANG_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
+YIWANG_UPLOAD_TYPES = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "application/ofd": ".ofd",  # 版式文档 GB/T 33190 (a ZIP container)
+}
+
+# 一网统管 events: deadlines by appeal type in working days (Guangdong 12345 rules, 2022);
+# urgent items count YIWANG_URGENT_HOURS; first contact with the citizen within 24 hours.
+YIWANG_EVENT_LIMITS = {"consult": 2, "help": 10, "suggestion": 10, "complaint": 15,
+                       "report": 15}
+YIWANG_EVENT_RESPONSE_HOURS = int(os.environ.get("YIWANG_EVENT_RESPONSE_HOURS", "24"))
+YIWANG_EVENT_MAX_EXTENSION_DAYS = int(os.environ.get("YIWANG_EVENT_MAX_EXTENSION_DAYS", "15"))
+# 内外双循环: working days a responsible party has before enforcement takes over.
+YIWANG_EXTERNAL_LOOP_DAYS = int(os.environ.get("YIWANG_EXTERNAL_LOOP_DAYS", "2"))
+# The public address of this deployment, for links in SMS messages.
+YIWANG_PUBLIC_URL = os.environ.get("YIWANG_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Auto-dispatch when the classifier's top score reaches this (per item: the catalog).
+YIWANG_AUTO_DISPATCH_THRESHOLD = float(os.environ.get("YIWANG_AUTO_DISPATCH_THRESHOLD", "0.6"))
+# 督办: "due soon" this many working days (or hours for urgent items) before the deadline.
+YIWANG_EVENT_WARNING_DAYS = 1
+YIWANG_EVENT_WARNING_HOURS = 2
+# Overdue rules: in one of these states and late by N hours → urge, or escalate a level.
+YIWANG_EVENT_RULES = [
+    {"name": "late-sign-off", "status": ["dispatched"], "overdue_hours": 0, "action": "urge"},
+    {"name": "late-handling", "status": ["accepted", "in_progress"], "overdue_hours": 0,
+     "action": "urge"},
+    {"name": "stuck-48h", "status": ["dispatched", "accepted"], "overdue_hours": 48,
+     "action": "escalate"},
+]
+
+# PDF notices: a TrueType CJK font to embed ("path" or "path#index" for a .ttc, or
+# "STSong-Light" for the non-embedded Adobe CID font); empty: the first one found.
+YIWANG_PDF_FONT = os.environ.get("YIWANG_PDF_FONT", "")
+# The body that hears 行政复议 against a notice; empty: "<district>人民政府".
+YIWANG_NOTICE_REVIEW_BODY = os.environ.get("YIWANG_NOTICE_REVIEW_BODY", "")

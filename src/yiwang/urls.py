@@ -20,6 +20,9 @@ admin.site.has_permission = _superusers_only  # type: ignore[method-assign]
 urlpatterns = [
     path("", include("yiwang.core.urls")),
     path("accounts/", include("yiwang.accounts.urls")),
+    path("", include("yiwang.services.urls")),
+    path("", include("yiwang.events.urls")),
+    path("open311/v2/", include("yiwang.events.open311")),
     path("api/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

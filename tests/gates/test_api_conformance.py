@@ -359,3 +359,52 @@ def test_api_docs__renders_offline_in_chromium_under_csp(live_server):
     assert shown == operations
     assert not outside, f"requests left the server: {outside}"
     assert not errors, "\n".join(errors)
+
+
+# --- component names are unique ------------------------------------------------------------
+
+
+def _api_types() -> dict[str, set[type]]:
+    """Every Schema and enum the API's operations use, by the name the document gives it."""
+    import enum
+    import typing
+
+    from ninja import Schema
+
+    from yiwang.api import api
+
+    found: dict[str, set[type]] = {}
+    seen: set[int] = set()
+
+    def visit(annotation: Any) -> None:
+        if id(annotation) in seen:
+            return
+        seen.add(id(annotation))
+        for argument in typing.get_args(annotation):
+            visit(argument)
+        if isinstance(annotation, type) and issubclass(annotation, Schema):
+            found.setdefault(annotation.__name__, set()).add(annotation)
+            for field in annotation.model_fields.values():
+                visit(field.annotation)
+        elif isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+            found.setdefault(annotation.__name__, set()).add(annotation)
+
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                for model in operation.models:
+                    for field in model.model_fields.values():
+                        visit(field.annotation)
+                for response in operation.response_models.values():
+                    if response is not None:
+                        for field in response.model_fields.values():
+                            visit(field.annotation)
+    return found
+
+
+def test_document__no_two_types_share_a_component_name():
+    """Components are keyed by class name: two apps' ``Channel`` or ``CallbackIn`` would
+    silently document one app's type for the other's operations (this happened)."""
+    clashes = {name: sorted(f"{t.__module__}.{t.__qualname__}" for t in types)
+               for name, types in _api_types().items() if len(types) > 1}
+    assert not clashes, f"rename one of each: {clashes}"

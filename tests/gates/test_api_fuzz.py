@@ -62,6 +62,8 @@ DOMAIN_RULES: dict[tuple[str, str], str] = {
         "the account is your own or is already deactivated",
     ("POST", "/api/accounts/tokens"):
         "permissions the caller does not hold, expiry in the past",
+    ("POST", "/api/events"):
+        "a category code that is not a level-3 item of the published dispatch catalog",
     ("GET", "/api/calendar/deadline"):
         "start outside 1970–2099, the years the working-day calendar can count in",
 }

@@ -1,12 +1,14 @@
 """Every list and detail page and API call runs a pinned number of SQL queries, the same
-with more rows (``yiwang.core.testing.querycounts``; pins in ``query_counts.json``)."""
+with more rows (``yiwang.core.testing.querycounts``; pins in ``query_counts.json``).
+
+The core and accounts routes are pinned here; every other app pins its own in
+``<app>/tests/query_cases.py`` (``querycounts.suites()``), with its data."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable
-from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
@@ -18,7 +20,13 @@ from yiwang.accounts.roles import Role
 from yiwang.core.audit import audit_log
 from yiwang.core.models import CalendarOverride, Notification
 from yiwang.core.models.org import OrgKind
-from yiwang.core.testing.querycounts import QueryCountError, assert_pinned_queries
+from yiwang.core.testing.querycounts import PinCase as Case
+from yiwang.core.testing.querycounts import (
+    QueryCountError,
+    Suite,
+    assert_pinned_queries,
+    suites,
+)
 from yiwang.core.tests.factories import District, make_staff, make_unit
 
 pytestmark = pytest.mark.django_db
@@ -51,17 +59,6 @@ def add_rows(d: District, n: int = 3) -> None:
         CalendarOverride.objects.create(date=dt.date(2031, 1, 1) + dt.timedelta(days=i),
                                         is_workday=True, note=f"override {i}", created_by=admin)
     d.users["clerk_a"].groups.add(*Group.objects.filter(name__in=[Role.APPROVER]))
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    caller: str
-    url: Callable[[District], str]
-    lists: bool = True  # a list: more rows must show; a detail view shows the same
-
-    def __str__(self) -> str:
-        return self.name
 
 
 CASES = [
@@ -115,33 +112,64 @@ NOT_PINNED = {
     "api:openapi-json": "generated from code",
     "api:openapi-view": "generated from code",
     "api:api-root": "404",
+    **{f"open311:{name}": "public Open311 API; constant counts asserted in "
+       "events/tests/test_open311_*.py"
+       for name in ["root", "unknown", *[f"{r}_{f}" for r in (
+           "discovery", "services", "service", "requests", "request", "token", "updates")
+           for f in ("xml", "json")]]},
 }
+
+
+CORE = Suite("core", CASES, setup=lambda d: add_rows(d, 1), grow=add_rows,
+             not_pinned=NOT_PINNED)
+SUITES = [CORE, *suites()]
 
 
 def _ok(response) -> None:
     assert response.status_code == 200, response.content[:500]
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_query_count__pinned_and_independent_of_data_size(case, district, client_for):
-    add_rows(district, 1)
-    client: Client = client_for(district.users[case.caller])
+def _get(client: Client, url: str):
+    """The response, with a streamed body (files, CSV) read inside the measurement.
+
+    The test client closes a streamed response once its content is read, with Django's
+    close_old_connections detached; closing it again here would close the test's database
+    connection (PostgreSQL: it is inside the test's transaction)."""
+    response = client.get(url)
+    if getattr(response, "streaming", False):
+        content = b"".join(response.streaming_content)
+        return SimpleNamespace(status_code=response.status_code, content=content)
+    return response
+
+
+@pytest.mark.parametrize(("suite", "case"), [
+    pytest.param(suite, case, id=case.name) for suite in SUITES for case in suite.cases])
+def test_query_count__pinned_and_independent_of_data_size(suite, case, district, client_for):
+    suite.setup(district)
+    client: Client = Client() if case.caller is None else client_for(
+        district.users[case.caller])
     url = case.url(district)
-    assert_pinned_queries(case.name, lambda: client.get(url), grow=lambda: add_rows(district),
-                          check=_ok, lists=case.lists)
+    assert_pinned_queries(case.name, lambda: _get(client, url),
+                          grow=lambda: suite.grow(district, 3), check=_ok, lists=case.lists)
 
 
 def test_every_get_route_has_a_pinned_query_count_or_a_reason():
-    pinned = {case.name for case in CASES}
+    pinned = {case.name for suite in SUITES for case in suite.cases}
+    reasons = {name: why for suite in SUITES for name, why in suite.not_pinned.items()}
     missing = []
     for route in access.routes():
-        if route.path.startswith("/admin/") or route.name in NOT_PINNED:
+        if route.path.startswith("/admin/") or route.name in reasons:
             continue  # Django's admin is the superuser's tool, not a page of ours
         rules = access.policy_table().rules_for(route)
         if any(r.method == "GET" for r in rules) and f"GET {route.name}" not in pinned:
             missing.append(f"GET {route.name}")
-    assert not missing, ("add a Case to tests/gates/test_query_counts.py (or a reason to "
+    assert not missing, ("add a PinCase to <app>/tests/query_cases.py (or a reason to its "
                          f"NOT_PINNED) for: {', '.join(missing)}")
+
+
+def test_case_names_are_unique():
+    names = [case.name for suite in SUITES for case in suite.cases]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
 
 
 def test_gate__an_n_plus_one_fails_with_the_new_queries(district, tmp_path):

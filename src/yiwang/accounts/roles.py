@@ -30,6 +30,8 @@ _STAFF_BASE = {"core.view_orgunit", "accounts.view_user", "core.view_notificatio
 _CASES_READ = {"services.view_case", "services.view_matter", "services.view_matterversion",
                "services.view_rating", "services.view_rectification"}
 
+_EVENTS_READ = {"events.view_event", "events.view_category", "events.view_dispatchcatalog"}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.WINDOW_CLERK: _STAFF_BASE | _CASES_READ | {
         "accounts.view_personal_data", "services.add_case", "services.accept_case"},
@@ -37,12 +39,15 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "accounts.view_personal_data", "services.review_case", "services.decide_case",
         "services.assign_case", "services.approve_extension",
         "services.handle_rectification"},
-    Role.HANDLER: _STAFF_BASE | _CASES_READ | {"services.review_case",
-                                               "services.handle_rectification"},
-    Role.DISPATCHER: set(_STAFF_BASE),
-    Role.GRID_WORKER: set(_STAFF_BASE),
-    Role.SUPERVISOR: _STAFF_BASE | _CASES_READ | {"services.approve_extension",
-                                                  "services.decide_appeal"},
+    Role.HANDLER: _STAFF_BASE | _CASES_READ | _EVENTS_READ | {
+        "services.review_case", "services.handle_rectification", "events.handle_event"},
+    Role.DISPATCHER: _STAFF_BASE | _EVENTS_READ | {
+        "events.intake_event", "events.dispatch_event", "events.callback_event"},
+    Role.GRID_WORKER: _STAFF_BASE | _EVENTS_READ | {"events.intake_event",
+                                                   "events.handle_event"},
+    Role.SUPERVISOR: _STAFF_BASE | _CASES_READ | _EVENTS_READ | {
+        "services.approve_extension", "services.decide_appeal", "events.supervise_event",
+        "events.callback_event"},
     Role.DATA_STEWARD: _STAFF_BASE | {"accounts.view_personal_data"},
     Role.AUDITOR: _STAFF_BASE | {"core.view_auditentry"},
     Role.DISTRICT_ADMIN: _STAFF_BASE | {
@@ -56,6 +61,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "services.view_matter", "services.add_matter", "services.change_matter",
         "services.view_matterversion", "services.review_matter", "services.publish_matter",
         "services.view_case",
+        "events.view_event", "events.view_category", "events.view_dispatchcatalog",
+        "events.manage_catalog", "events.view_clientsystem", "events.add_clientsystem",
+        "events.change_clientsystem", "events.view_responsibleparty",
+        "events.add_responsibleparty", "events.change_responsibleparty",
     },
 }
 
@@ -82,5 +91,11 @@ def sync_roles() -> None:
 
 
 def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
-    # Runs after each app's migrate so permissions of apps migrated later are picked up.
+    # Runs after each app's migrate so permissions of apps migrated later are picked up;
+    # the app's own permissions first, as this receiver may run before auth's.
+    from django.contrib.auth.management import create_permissions
+
+    app_config = kwargs.get("app_config")
+    if app_config is not None and app_config.models_module is not None:
+        create_permissions(app_config, verbosity=0, using=kwargs.get("using", "default"))
     sync_roles()

@@ -24,7 +24,7 @@ class NavItem:
     label: Any
     url_name: str
     icon: str
-    perm: str | None = None
+    perm: str | None = None  # "a|b": any of them
     # The item is "current" for every URL name of these views.
     matches: tuple[str, ...] = ()
 
@@ -32,6 +32,23 @@ class NavItem:
 WORKBENCH_NAV: tuple[NavItem, ...] = (
     NavItem(_("Workbench"), "core:workbench", "home"),
     NavItem(_("Messages"), "core:notifications", "bell"),
+    NavItem(_("12345 hotline"), "events:hotline", "phone", "events.intake_event"),
+    NavItem(_("Dispatch queue"), "events:queue", "megaphone",
+            "events.dispatch_event|events.supervise_event", ("events:queue",)),
+    NavItem(_("Event inbox"), "events:inbox", "folder", "events.handle_event",
+            ("events:inbox", "events:event_detail")),
+    NavItem(_("Case inbox"), "services:inbox", "folder", "services.view_case",
+            ("services:inbox", "services:case_detail")),
+    NavItem(_("Overdue and warning"), "services:overdue", "clock", "services.view_case"),
+    NavItem(_("Service statistics"), "services:statistics", "building", "services.view_case"),
+    NavItem(_("Rectifications"), "services:rectification_list", "check",
+            "services.view_rectification",
+            ("services:rectification_list", "services:rectification_detail")),
+    NavItem(_("Catalog management"), "services:matter_admin_list", "book",
+            "services.change_matter",
+            ("services:matter_admin_list", "services:matter_admin_create",
+             "services:matter_admin_detail", "services:version_edit", "services:version_diff",
+             "services:catalog_report", "services:catalog_import")),
     NavItem(_("Org tree"), "core:org_tree", "tree", "core.view_orgunit",
             ("core:org_tree", "core:org_detail")),
     NavItem(_("Staff directory"), "accounts:staff_list", "people", "accounts.view_user",
@@ -81,7 +98,7 @@ def _nav(request: HttpRequest, user: Any) -> list[dict[str, Any]]:
     here = match.view_name if match is not None else ""
     items = []
     for item in WORKBENCH_NAV:
-        if item.perm and not policies.has_perm(user, item.perm):
+        if item.perm and not any(policies.has_perm(user, p) for p in item.perm.split("|")):
             continue
         items.append({"label": item.label, "url": reverse(item.url_name), "icon": item.icon,
                       "current": here in (item.matches or (item.url_name,))})

@@ -22,6 +22,13 @@ def json_integer(value: Any) -> Any:
     return value
 
 
+def json_number(value: Any) -> Any:
+    """A JSON number: lax mode would also take true/false and "7.5" as floats."""
+    if isinstance(value, bool | str | bytes):
+        raise PydanticCustomError("float_type", "Input should be a valid number")
+    return value
+
+
 ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}", re.ASCII)
 
 

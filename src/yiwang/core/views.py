@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -74,9 +74,19 @@ def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = 25) 
 
 # --- public portal ----------------------------------------------------------------------
 
+def _url(name: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:  # the app offering it is not installed
+        return ""
+
+
 def portal_entries() -> list[dict[str, str]]:
-    """What the portal offers today, in the current language (the search looks here)."""
-    return [
+    """What the portal offers today, in the current language (the search looks here);
+    entries without a ``url`` are announced as coming soon."""
+    urls = {"soon-services": _url("services:catalog"), "soon-cases": _url("services:my_cases"),
+            "soon-report": _url("events:portal_report")}
+    entries = [
         {"id": "soon-services", "title": _("Apply for services"), "icon": "doc",
          "desc": _("Government service matters of every department, online."),
          "soon": _("The online service catalogue opens soon. Until then, apply at the "
@@ -92,6 +102,9 @@ def portal_entries() -> list[dict[str, str]]:
          "desc": _("Policies, notices and subsidies you may be entitled to."),
          "soon": _("Policy information will be published here soon.")},
     ]
+    for entry in entries:
+        entry["url"] = urls.get(entry["id"], "")
+    return entries
 
 
 @require_GET

@@ -16,13 +16,22 @@ rows and it runs again: the two counts must be equal (else: an N+1, with the new
 shown), and equal to the pin in ``tests/gates/query_counts.json``. To pin new or changed
 counts, run the tests with ``YW_PIN_QUERIES=1``; the file is rewritten (safe under
 ``pytest -n``) and the diff goes into review with the change that caused it.
+
+The gate (``tests/gates/test_query_counts.py``) pins one ``PinCase`` per GET route. An app
+pins its own routes in ``<app>/tests/query_cases.py`` (collected by ``suites()``), which
+defines ``CASES`` (a list of ``PinCase``), ``setup(district)`` (its callers, added to
+``district.users``, and its data, all in their scope), ``grow(district, n)`` (``n`` more
+of everything its lists show) and optionally ``NOT_PINNED`` (route name → why not).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
+import importlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -31,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -151,3 +161,44 @@ def assert_pinned_queries(name: str, call: Callable[[], Any], *,
             f"{name}: {base.count} queries, pinned {pinned} ({verdict}). If the change is "
             f"intended, re-pin: {REPIN}\nQueries:\n{base.listing()}")
     return base.count
+
+
+# --- the gate's cases, per app ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PinCase:
+    """One pinned call: ``caller`` is a key of ``district.users`` (``None``: anonymous)."""
+
+    name: str                     # "GET <route name>", plus a suffix for a variant
+    caller: str | None
+    url: Callable[[Any], str]     # district → URL
+    lists: bool = True            # a list: more rows must show; a detail shows the same
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Suite:
+    """The pinned cases of one app and the data they run on."""
+
+    app: str
+    cases: list[PinCase]
+    setup: Callable[[Any], None]
+    grow: Callable[[Any, int], None]
+    not_pinned: dict[str, str]
+
+
+@functools.cache
+def suites() -> list[Suite]:
+    """The ``<app>/tests/query_cases.py`` modules of the project's apps."""
+    found = []
+    for config in apps.get_app_configs():
+        name = f"{config.name}.tests.query_cases"
+        if not config.name.startswith("yiwang.") or importlib.util.find_spec(
+                f"{config.name}.tests") is None or importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        found.append(Suite(config.label, list(module.CASES), module.setup, module.grow,
+                           dict(getattr(module, "NOT_PINNED", {}))))
+    return found

@@ -50,6 +50,7 @@ HANT_FIXES = (
     ("賬户", "帳戶"),
     ("帳户", "帳戶"),
     ("門户", "門戶"),
+    ("户", "戶"),  # s2hk keeps 户 in 客户, 商户…; Hong Kong writes 戶
     ("説", "說"),
     ("脱", "脫"),
     ("羣", "群"),
@@ -138,7 +139,9 @@ def extract_python(source: str, origin: str) -> Iterator[tuple[Message, int]]:
 
 def extract_template(source: str, origin: str) -> Iterator[tuple[Message, int]]:
     """Messages of a Django template, via ``templatize`` (as makemessages does)."""
-    code = templatize(source, origin)
+    # Inside brackets Python's tokenizer ignores indentation, which template text (turned
+    # into X and B runs by templatize) does not respect.
+    code = "(\n" + templatize(source, origin) + "\n)"
     tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline)
               if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)]
     for i, tok in enumerate(tokens):
@@ -156,7 +159,7 @@ def extract_template(source: str, origin: str) -> Iterator[tuple[Message, int]]:
             j += 1
         message = _from_call(tok.string, args)
         if message is not None:
-            yield message, tok.start[0]
+            yield message, tok.start[0] - 1  # the wrapper's first line
 
 
 def source_files(root: Path) -> Iterator[Path]:
