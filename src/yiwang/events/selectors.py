@@ -94,8 +94,10 @@ def _summons_owed(ids: list[int] | None) -> Exists:
     return Exists(rows)
 
 
-ROW_JOINS = ("category", "clock", "response_clock", "handler_unit", "street",
-             "location_unit", "dispatch_unit")
+# category__handler_unit: each row shows the handler the catalog suggests
+# (``services.default_handler``), the mapped unit for a functional item.
+ROW_JOINS = ("category", "category__handler_unit", "clock", "response_clock",
+             "handler_unit", "street", "location_unit", "dispatch_unit")
 
 
 # --- the dispatcher queue ---------------------------------------------------------------
