@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import services
-from .models import Callback, Event, EventStatus, Satisfaction, Supervision
+from .models import Callback, Event, EventStatus, Satisfaction
 
 SALT = "yiwang.events.callback-link"
 # How long a callback link stays open (days); the SMS says so.
@@ -151,10 +151,7 @@ def _callback_without_account(*, event: Event, satisfaction: int, note: str,
             data["reopened"] = True
         else:
             locked.supervised = True
-            Supervision.objects.create(event=locked, kind=Supervision.Kind.SUPERVISE,
-                                       unit=services.district_unit(),
-                                       rule="second_dissatisfied", note=note,
-                                       at=timezone.now())
+            services.supervise_dissatisfied(locked, note)
             data["supervised"] = True
             services._notify_unit(services.district_unit(), "events.supervise_event",
                                   event=locked, template="event_supervised",

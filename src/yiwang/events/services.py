@@ -525,15 +525,22 @@ def event_callback(*, actor: Any, event: Event, satisfaction: int, method: str,
             data["reopened"] = True
         else:
             locked.supervised = True
-            Supervision.objects.create(event=locked, kind=Supervision.Kind.SUPERVISE,
-                                       unit=district_unit(), rule="second_dissatisfied",
-                                       note=note, at=timezone.now())
+            supervise_dissatisfied(locked, note)
             data["supervised"] = True
             _notify_unit(district_unit(), "events.supervise_event", event=locked,
                          template="event_supervised",
                          key=f"event:{locked.pk}:supervised:{round_}")
         return _finish(locked, actor=actor, name="callback", previous=previous, note=note,
                        data=data)
+
+
+def supervise_dissatisfied(event: Event, note: str) -> None:
+    """District supervision after a 不满意 that follows the 重办; once per event (a later
+    不满意 adds to the timeline, not a second supervision)."""
+    Supervision.objects.get_or_create(
+        event=event, rule="second_dissatisfied",
+        defaults={"kind": Supervision.Kind.SUPERVISE, "unit": district_unit(), "note": note,
+                  "at": timezone.now()})
 
 
 def _reopen(event: Event) -> None:

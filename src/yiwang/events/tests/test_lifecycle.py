@@ -227,6 +227,11 @@ def test_callback__dissatisfied_reopens_once_then_goes_to_supervision(d):
     assert event.status == S.RESOLVED and event.supervised
     assert Supervision.objects.filter(event=event, kind="supervise",
                                       unit=d.district).exists()
+    # Still dissatisfied when called again: recorded, and still one supervision.
+    event = services.event_callback(actor=d.users["dispatcher"], event=event,
+                                    satisfaction=Satisfaction.DISSATISFIED, method="phone")
+    assert event.status == S.RESOLVED
+    assert Supervision.objects.filter(event=event, rule="second_dissatisfied").count() == 1
     event = services.event_close(actor=d.users["event_supervisor"], event=event,
                                  reason="督办核实：已整改到位，群众诉求超出职责范围部分已解释")
     assert event.status == S.CLOSED
