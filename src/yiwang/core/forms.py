@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -55,6 +56,42 @@ class StyledForm(forms.Form):
             if "is-invalid" not in widget.attrs.get("class", ""):
                 widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
 
+
+
+class TransitionForm(StyledForm):
+    """The form of one state-machine transition (of a case, an event…): the revision the
+    person saw, so a stale page cannot act on a newer state, plus the transition's input.
+
+    Subclasses set ``action`` (the transition's name) and ``transitions`` (the state
+    machine's table, whose entries carry a ``label``) and implement ``perform``.
+    """
+
+    action: ClassVar[str]
+    transitions: ClassVar[Mapping[str, Any]]
+    submit_label: ClassVar[Any] = None
+    danger: ClassVar[bool] = False
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args: Any, revision: int, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", self.action)
+        kwargs.setdefault("initial", {"revision": revision})
+        super().__init__(*args, **kwargs)
+
+    @property
+    def label(self) -> Any:
+        return self.transitions[self.action].label
+
+    @property
+    def button(self) -> Any:
+        return self.submit_label or self.label
+
+    @property
+    def revision_seen(self) -> int:
+        return int(self.cleaned_data["revision"])
+
+    def perform(self, *, actor: Any) -> str:
+        """Call the transition's service; return the message shown on success."""
+        raise NotImplementedError
 
 def date_input() -> forms.DateInput:
     # <input type="date"> only accepts ISO dates, whatever the page's language.

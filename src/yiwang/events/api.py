@@ -16,7 +16,6 @@ event's state does not allow 422 (``{code, message, fields}`` throughout).
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
@@ -24,11 +23,12 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Header, Path, Query, Router, Schema, Status
+from ninja import Header, Path, Query, Router, Status
 from ninja.pagination import paginate
 from ninja.security import APIKeyHeader
 
 from yiwang.core import policies
+from yiwang.core.api_actions import Action, call
 from yiwang.core.api_errors import ERRORS, error_body
 from yiwang.core.models import OrgUnit
 from yiwang.core.schemas import ErrorOut, Pagination
@@ -586,27 +586,11 @@ def _callback(actor: Any, event: Event, p: EventCallbackIn) -> Any:
                                    method=p.method, note=p.note, expected_revision=p.revision)
 
 
-@dataclass(frozen=True)
-class EventAction:
-    name: str  # the transition
-    payload: type[Schema]
-    perform: Callable[[Any, Event, Any], Any]
-    summary: str
+EventAction = Action[Event]
 
 
-def _simple(service: Callable[..., Any]) -> Callable[[Any, Event, Any], Any]:
-    return lambda actor, event, p: service(actor=actor, event=event,
-                                           expected_revision=p.revision)
-
-
-def _with_reason(service: Callable[..., Any]) -> Callable[[Any, Event, Any], Any]:
-    return lambda actor, event, p: service(actor=actor, event=event, reason=p.reason,
-                                           expected_revision=p.revision)
-
-
-def _with_note(service: Callable[..., Any]) -> Callable[[Any, Event, Any], Any]:
-    return lambda actor, event, p: service(actor=actor, event=event, note=p.note,
-                                           expected_revision=p.revision)
+def _call(service: Callable[..., Any], *fields: str) -> Callable[[Any, Event, Any], Any]:
+    return call(service, "event", *fields)
 
 
 EVENT_ACTIONS = [
@@ -614,28 +598,25 @@ EVENT_ACTIONS = [
         actor=actor, event=e, unit=_unit(e, p.unit, "unit"),
         co_units=_units(e, p.co_units, "co_units"), note=p.note, expected_revision=p.revision),
         "Dispatch (分拨) to a lead handler, with co-handlers"),
-    EventAction("accept", EventRevisionIn, _simple(services.event_accept),
+    EventAction("accept", EventRevisionIn, _call(services.event_accept),
                 "Sign for the event (签收): the lead unit takes it on"),
-    EventAction("start", EventRevisionIn, _simple(services.event_start), "Start handling"),
-    EventAction("contact", NoteIn, _with_note(services.event_contact),
+    EventAction("start", EventRevisionIn, _call(services.event_start), "Start handling"),
+    EventAction("contact", NoteIn, _call(services.event_contact, "note"),
                 "Record contact with the citizen (stops the 24-hour response clock)"),
-    EventAction("resolve", ResolveIn, lambda actor, e, p: services.event_resolve(
-        actor=actor, event=e, result=p.result, expected_revision=p.revision),
+    EventAction("resolve", ResolveIn, _call(services.event_resolve, "result"),
         "Resolve (办结) with the result"),
     EventAction("callback", EventCallbackIn, _callback,
                 "Call back (回访): 满意 / 基本满意 close it, 不满意 reopens it once; the "
                 "reporter may answer for themselves"),
-    EventAction("close", EventReasonIn, _with_reason(services.event_close),
+    EventAction("close", EventReasonIn, _call(services.event_close, "reason"),
                 "Close without a callback, with the reason"),
-    EventAction("reopen", EventReasonIn, _with_reason(services.event_reopen), "Reopen (重办)"),
-    EventAction("return", EventReasonIn, _with_reason(services.event_return),
+    EventAction("reopen", EventReasonIn, _call(services.event_reopen, "reason"), "Reopen (重办)"),
+    EventAction("return", EventReasonIn, _call(services.event_return, "reason"),
                 "Return to the dispatch centre (退单), with the reason"),
-    EventAction("dispute_return", EventReasonIn, _with_reason(services.event_dispute_return),
+    EventAction("dispute_return", EventReasonIn, _call(services.event_dispute_return, "reason"),
                 "Dispute a return: a supervisor reviews it"),
-    EventAction("decide_dispute", DecideDisputeIn, lambda actor, e, p:
-                services.event_decide_dispute(actor=actor, event=e,
-                                              uphold_return=p.uphold_return, reason=p.reason,
-                                              expected_revision=p.revision),
+    EventAction("decide_dispute", DecideDisputeIn,
+                _call(services.event_decide_dispute, "uphold_return", "reason"),
                 "Decide a disputed return (supervisors)"),
     EventAction("reassign", ReassignIn, lambda actor, e, p: services.event_reassign(
         actor=actor, event=e, unit=_unit(e, p.unit, "unit"), reason=p.reason,
@@ -645,16 +626,13 @@ EVENT_ACTIONS = [
                                               unit=_unit(e, p.unit, "unit"), note=p.note,
                                               expected_revision=p.revision),
                 "Add a co-handler (协办)"),
-    EventAction("co_done", NoteIn, _with_note(services.event_co_done),
+    EventAction("co_done", NoteIn, _call(services.event_co_done, "note"),
                 "A co-handler reports its part done"),
-    EventAction("request_extension", ExtensionIn, lambda actor, e, p:
-                services.event_request_extension(actor=actor, event=e, days=p.days,
-                                                 reason=p.reason,
-                                                 expected_revision=p.revision),
+    EventAction("request_extension", ExtensionIn,
+                _call(services.event_request_extension, "days", "reason"),
                 "Request an extension (延期); the dispatch centre decides"),
-    EventAction("decide_extension", EventExtensionDecisionIn, lambda actor, e, p:
-                services.event_decide_extension(actor=actor, event=e, approve=p.approve,
-                                                note=p.note, expected_revision=p.revision),
+    EventAction("decide_extension", EventExtensionDecisionIn,
+                _call(services.event_decide_extension, "approve", "note"),
                 "Approve or refuse the waiting extension request"),
     EventAction("merge", MergeIn, lambda actor, e, p: services.event_merge(
         actor=actor, event=e, into=_into(actor, p.into), reason=p.reason,
@@ -663,7 +641,7 @@ EVENT_ACTIONS = [
         actor=actor, event=e, kind=p.kind, units=_units(e, p.units, "units"),
         subject=p.subject, hours=p.hours, expected_revision=p.revision),
         "Summon units (吹哨报到) or consult them (会商) with a deadline"),
-    EventAction("escalate", EventReasonIn, _with_reason(services.event_escalate),
+    EventAction("escalate", EventReasonIn, _call(services.event_escalate, "reason"),
                 "Escalate (提级) to the dispatch centre above"),
     EventAction("urge", EventReasonIn, _urge, "Urge (催办) the handling unit"),
     EventAction("send_external", SendExternalIn, lambda actor, e, p:

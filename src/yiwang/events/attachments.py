@@ -19,20 +19,16 @@ its file back with it.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import secrets
-from collections.abc import Iterator
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core import policies
 from yiwang.core.audit import audit_log
+from yiwang.core.storage import discard_on_error, stored_file
 from yiwang.services.uploads import CheckedUpload, accept_attribute, upload_check
 
 from .models import Event, EventAttachment
@@ -53,26 +49,6 @@ def may_attach(actor: Any, event: Event) -> bool:
     return any(policies.has_perm(actor, p) for p in ATTACH_PERMS)
 
 
-_stored: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
-    "yw_event_files", default=None)
-
-
-@contextlib.contextmanager
-def discard_on_error() -> Iterator[None]:
-    """Wrap a transaction that stores attachments: if it fails, its files are deleted
-    too (the rows were rolled back with it)."""
-    names: list[str] = []
-    token = _stored.set(names)
-    try:
-        yield
-    except BaseException:
-        for name in names:
-            default_storage.delete(name)
-        raise
-    finally:
-        _stored.reset(token)
-
-
 def image_check(upload: Any) -> CheckedUpload:
     """``upload_check`` limited to photos: ValidationError({"file": […]}) otherwise."""
     checked = upload_check(upload)
@@ -85,13 +61,7 @@ def image_check(upload: Any) -> CheckedUpload:
 
 def _store(*, actor: Any, event: Event, upload: Any, stage: str,
            checked: CheckedUpload, via: str = "") -> EventAttachment:
-    now = timezone.localtime()
-    name = default_storage.save(
-        f"events/{now:%Y/%m}/{secrets.token_hex(16)}{checked.extension}", upload)
-    names = _stored.get()
-    if names is not None:
-        names.append(name)
-    try:
+    with stored_file(folder="events", upload=upload, extension=checked.extension) as name:
         attached = EventAttachment.objects.create(
             event=event, stage=EventAttachment.Stage(stage), file=name,
             original_name=checked.original_name, content_type=checked.content_type,
@@ -106,10 +76,6 @@ def _store(*, actor: Any, event: Event, upload: Any, stage: str,
                   action="events.attachment.attach", obj=attached,
                   object_label=checked.original_name, scope_path=_scope_path(event),
                   after=after)
-    except BaseException:
-        if names is None:
-            default_storage.delete(name)
-        raise
     return attached
 
 

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from yiwang.core.forms import StyledForm
+from yiwang.core.forms import StyledForm, TransitionForm
 from yiwang.core.models import OrgUnit
 from yiwang.core.validators import normalize_phone
 
@@ -178,36 +178,16 @@ class PhotosField(forms.FileField):
         return checked
 
 
-class ActionForm(StyledForm):
-    """A transition's form: the event revision the person saw, plus the transition's input."""
+class ActionForm(TransitionForm):
+    """A transition of an event."""
 
-    action: ClassVar[str]
-    submit_label: ClassVar[Any] = None
-    danger: ClassVar[bool] = False
-    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    transitions = services.TRANSITIONS
 
     def __init__(self, *args: Any, event: Event, context: dict[str, Any], **kwargs: Any
                  ) -> None:
-        kwargs.setdefault("prefix", self.action)
-        kwargs.setdefault("initial", {"revision": event.revision})
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, revision=event.revision, **kwargs)
         self.event = event
         self.context = context
-
-    @property
-    def label(self) -> Any:
-        return services.TRANSITIONS[self.action].label
-
-    @property
-    def button(self) -> Any:
-        return self.submit_label or self.label
-
-    @property
-    def revision_seen(self) -> int:
-        return int(self.cleaned_data["revision"])
-
-    def perform(self, *, actor: Any) -> str:
-        raise NotImplementedError
 
 
 def _unit_choices(units: list[OrgUnit]) -> list[tuple[int, str]]:

@@ -30,6 +30,7 @@ from ninja.pagination import paginate
 
 from yiwang.accounts.models import User, UserKind
 from yiwang.core import policies
+from yiwang.core.api_actions import Action, call
 from yiwang.core.api_errors import ERRORS, error_body
 from yiwang.core.models import OrgUnit
 from yiwang.core.schemas import MAX_ID, ErrorOut, Pagination
@@ -498,74 +499,57 @@ def _terminate(actor: Any, case: Case, p: ReasonIn) -> Any:
     return cases.case_terminate(actor=actor, case=case, reason=p.reason)
 
 
-@dataclass(frozen=True)
-class CaseAction:
-    name: str
-    payload: type[Schema]
-    perform: Callable[[Any, Case, Any], Any]
-    summary: str
+CaseAction = Action[Case]
 
 
-def _simple(service: Callable[..., Any]) -> Callable[[Any, Case, Any], Any]:
-    return lambda actor, case, p: service(actor=actor, case=case,
-                                          expected_revision=p.revision)
-
-
-def _with_reason(service: Callable[..., Any]) -> Callable[[Any, Case, Any], Any]:
-    return lambda actor, case, p: service(actor=actor, case=case, reason=p.reason,
-                                          expected_revision=p.revision)
+def _call(service: Callable[..., Any], *fields: str) -> Callable[[Any, Case, Any], Any]:
+    return call(service, "case", *fields)
 
 
 CASE_ACTIONS = [
-    CaseAction("submit", RevisionIn, _simple(cases.case_submit),
+    CaseAction("submit", RevisionIn, _call(cases.case_submit),
                "Submit a draft (the applicant, or the clerk who filed it)"),
-    CaseAction("accept", RevisionIn, _simple(cases.case_accept), "Accept (受理)"),
+    CaseAction("accept", RevisionIn, _call(cases.case_accept), "Accept (受理)"),
     CaseAction("accept_with_deficiency", DeficiencyListIn,
                lambda actor, case, p: cases.case_accept_with_deficiency(
                    actor=actor, case=case, items=_items(case, p),
                    expected_revision=p.revision),
                "Accept with deficiencies (容缺受理): list what comes later"),
-    CaseAction("refuse", ReasonIn, _with_reason(cases.case_refuse),
+    CaseAction("refuse", ReasonIn, _call(cases.case_refuse, "reason"),
                "Do not accept (不予受理), with reasons"),
     CaseAction("request_supplement", SupplementRequestIn,
                lambda actor, case, p: cases.case_request_supplement(
                    actor=actor, case=case, items=_items(case, p), reason=p.reason,
                    expected_revision=p.revision),
                "Ask for supplements (补正): one complete list"),
-    CaseAction("supplement", RevisionIn, _simple(cases.case_supplement),
+    CaseAction("supplement", RevisionIn, _call(cases.case_supplement),
                "Report the asked-for materials as supplied"),
-    CaseAction("claim", RevisionIn, _simple(cases.case_claim), "Claim from the inbox"),
+    CaseAction("claim", RevisionIn, _call(cases.case_claim), "Claim from the inbox"),
     CaseAction("assign", AssignIn,
                lambda actor, case, p: cases.case_assign(
                    actor=actor, case=case, assignee=_assignee(p.assignee),
                    expected_revision=p.revision),
                "Assign to a reviewer of the department"),
-    CaseAction("start_review", RevisionIn, _simple(cases.case_start_review), "Start review"),
+    CaseAction("start_review", RevisionIn, _call(cases.case_start_review), "Start review"),
     CaseAction("suspend", SuspendIn,
-               lambda actor, case, p: cases.case_suspend(
-                   actor=actor, case=case, procedure=p.procedure, reason=p.reason,
-                   expected_revision=p.revision),
+               _call(cases.case_suspend, "procedure", "reason"),
                "Suspend for a special procedure (the clock pauses)"),
-    CaseAction("resume", RevisionIn, _simple(cases.case_resume), "Resume review"),
+    CaseAction("resume", RevisionIn, _call(cases.case_resume), "Resume review"),
     CaseAction("request_extension", ExtensionRequestIn,
-               lambda actor, case, p: cases.case_request_extension(
-                   actor=actor, case=case, days=p.days, reason=p.reason,
-                   expected_revision=p.revision),
+               _call(cases.case_request_extension, "days", "reason"),
                "Request an extension of the limit (延长审批)"),
     CaseAction("decide_extension", ExtensionDecisionIn, _decide_extension,
                "Approve or deny the waiting extension request"),
     CaseAction("approve", ApproveIn,
-               lambda actor, case, p: cases.case_approve(
-                   actor=actor, case=case, opinion=p.opinion, expected_revision=p.revision),
+               _call(cases.case_approve, "opinion"),
                "Approve"),
-    CaseAction("reject", ReasonIn, _with_reason(cases.case_reject),
+    CaseAction("reject", ReasonIn, _call(cases.case_reject, "reason"),
                "Do not approve, with reasons"),
     CaseAction("deliver", DeliverIn,
-               lambda actor, case, p: cases.case_deliver(
-                   actor=actor, case=case, method=p.method, expected_revision=p.revision),
+               _call(cases.case_deliver, "method"),
                "Deliver the result (送达): download, post or window pickup"),
-    CaseAction("close", RevisionIn, _simple(cases.case_close), "Close (办结)"),
-    CaseAction("withdraw", ReasonIn, _with_reason(cases.case_withdraw),
+    CaseAction("close", RevisionIn, _call(cases.case_close), "Close (办结)"),
+    CaseAction("withdraw", ReasonIn, _call(cases.case_withdraw, "reason"),
                "Withdraw (the applicant)"),
     CaseAction("terminate", ReasonIn, _terminate,
                "Terminate (补正 or 容缺 materials never came)"),
@@ -632,7 +616,7 @@ def case_material_upload(
         if required is None:
             raise ValidationError({"material": [
                 _("The matter has no material with this code.")]})
-    with uploads.uploads_discarded_on_error():
+    with uploads.discard_on_error():
         attached = uploads.material_attach(actor=actor, case=case, upload=file,
                                            material=required, kind=kind)
     return Status(201, CaseMaterial.objects.select_related("material").get(pk=attached.pk))

@@ -13,7 +13,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from yiwang.core.forms import StyledForm
+from yiwang.core.forms import StyledForm, TransitionForm
 
 from . import cases
 from .models import Case, Channel, Extension, Material, TimeState
@@ -63,37 +63,17 @@ def _textarea(rows: int = 3) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows})
 
 
-class ActionForm(StyledForm):
-    """A transition's form: the case revision the person saw, plus the transition's input."""
+class ActionForm(TransitionForm):
+    """A transition of a case."""
 
-    action: ClassVar[str]
-    submit_label: ClassVar[Any] = None
-    danger: ClassVar[bool] = False
-    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    transitions = cases.TRANSITIONS
 
     def __init__(self, *args: Any, case: Case, materials: list[Material],
                  reviewers: list[Any], **kwargs: Any) -> None:
-        kwargs.setdefault("prefix", self.action)
-        kwargs.setdefault("initial", {"revision": case.revision})
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, revision=case.revision, **kwargs)
         self.case = case
         self.version_materials = materials
         self.reviewers = reviewers
-
-    @property
-    def label(self) -> Any:
-        return cases.TRANSITIONS[self.action].label
-
-    @property
-    def button(self) -> Any:
-        return self.submit_label or self.label
-
-    @property
-    def revision_seen(self) -> int:
-        return int(self.cleaned_data["revision"])
-
-    def perform(self, *, actor: Any) -> str:
-        raise NotImplementedError
 
 
 def _items(form: ActionForm, picked: list[str], other: str) -> list[tuple[Material | None, str]]:

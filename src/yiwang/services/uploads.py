@@ -10,14 +10,10 @@ write and every read is audited.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import functools
 import hashlib
 import os
-import secrets
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -28,11 +24,13 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core import policies
 from yiwang.core.audit import audit_log
+from yiwang.core.storage import discard_on_error, stored_file
+
+__all__ = ["CheckedUpload", "discard_on_error", "material_attach", "upload_check"]
 
 from .models import FINAL_STATUSES, Case, CaseMaterial, CaseMaterialKind, CaseStatus, Material
 
@@ -187,27 +185,6 @@ def may_attach(actor: Any, case: Case, kind: str = CaseMaterialKind.MATERIAL) ->
     return _applicant_may_attach(actor, case, kind) or _staff_may_attach(actor, case, kind)
 
 
-# Files stored inside ``uploads_discarded_on_error()``; deleted if it exits with an error,
-# because a rolled-back transaction cannot take a file back with it.
-_stored: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
-    "yiwang_uploads_stored", default=None)
-
-
-@contextlib.contextmanager
-def uploads_discarded_on_error() -> Iterator[None]:
-    """Wrap a transaction that attaches files: if it fails, its files are deleted too."""
-    names: list[str] = []
-    token = _stored.set(names)
-    try:
-        yield
-    except BaseException:
-        for name in names:
-            default_storage.delete(name)
-        raise
-    finally:
-        _stored.reset(token)
-
-
 @transaction.atomic
 def material_attach(
     *, actor: Any, case: Case, upload: Any, material: Material | None = None,
@@ -229,16 +206,10 @@ def material_attach(
         raise ValidationError({"material": [
             _("This material does not belong to the case's matter.")]})
     checked = upload_check(upload)
-    now = timezone.localtime()
-    name = default_storage.save(
-        f"cases/{now:%Y/%m}/{secrets.token_hex(16)}{checked.extension}", upload)
-    names = _stored.get()
-    if names is not None:
-        names.append(name)
     replaced = []
     if case.status == CaseStatus.DRAFT and kind == CaseMaterialKind.MATERIAL and material:
         replaced = list(case.materials.filter(kind=kind, material=material))
-    try:
+    with stored_file(folder="cases", upload=upload, extension=checked.extension) as name:
         attached = CaseMaterial.objects.create(
             case=case, kind=kind, material=material, file=name,
             original_name=checked.original_name, content_type=checked.content_type,
@@ -254,9 +225,6 @@ def material_attach(
                          "content_type": checked.content_type, "size": checked.size,
                          "sha256": checked.sha256,
                          "replaced": [old.original_name for old in replaced]})
-    except BaseException:
-        default_storage.delete(name)
-        raise
     return attached
 
 

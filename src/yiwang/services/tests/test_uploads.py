@@ -197,8 +197,8 @@ def test_attach__material_of_another_matter_refused(world, district):
     assert "material" in exc.value.message_dict
 
 
-def test_uploads_discarded_on_error__a_failed_transaction_leaves_no_file(world, media):
-    with pytest.raises(RuntimeError), uploads.uploads_discarded_on_error(), \
+def test_discard_on_error__a_failed_transaction_leaves_no_file(world, media):
+    with pytest.raises(RuntimeError), uploads.discard_on_error(), \
             transaction.atomic():
         item = attach(world, "a.pdf", PDF)
         path = Path(default_storage.path(item.file.name))

@@ -2,7 +2,7 @@
 window on an applicant's behalf (综合窗口).
 
 Views parse and check; ``cases``, ``ratings`` and ``uploads`` change state. A filing runs
-in one transaction with its uploads (``uploads_discarded_on_error``), so a failure leaves
+in one transaction with its uploads (``discard_on_error``), so a failure leaves
 no half-created case and no stray file; bad input re-renders what was typed with the
 errors next to their fields.
 """
@@ -233,7 +233,7 @@ def _file(request: HttpRequest, filing: Filing, *, actor: Any, applicant: Any,
                                    "choose them again before you send the form."))
         return None
     try:
-        with uploads.uploads_discarded_on_error(), transaction.atomic():
+        with uploads.discard_on_error(), transaction.atomic():
             if case is None:
                 case = cases.case_create(actor=actor, version=filing.version,
                                          applicant=applicant, channel=channel,
@@ -638,7 +638,7 @@ def my_case_supplement(request: HttpRequest, number: str) -> HttpResponse:
         return _case_page(request, case, status=400, supplement_errors=errors, errors=[
             _("Nothing was sent. Choose the files again and correct what is marked.")])
     try:
-        with uploads.uploads_discarded_on_error(), transaction.atomic():
+        with uploads.discard_on_error(), transaction.atomic():
             for item in open_items:
                 if item.pk in chosen:
                     uploads.material_attach(actor=request.user, case=case,
