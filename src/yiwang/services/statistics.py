@@ -207,9 +207,11 @@ def _settled_cases(mark: dt.datetime) -> Q:
     return Q(status__in=FINAL, closed_at__lte=mark)
 
 
-def _live_cases(mark: dt.datetime) -> Q:
-    """The exact complement of ``_settled_cases`` (closed_at is set on every final case)."""
-    return ~Q(status__in=FINAL) | Q(closed_at__gt=mark) | Q(closed_at__isnull=True)
+def _open_cases() -> Q:
+    """Not final, or never closed: the predicate of the partial index
+    ``services_case_open_submitted_idx``. With ``status__in=FINAL, closed_at__gt=mark``
+    it makes the exact complement of ``_settled_cases``, in two indexable parts."""
+    return ~Q(status__in=FINAL) | Q(closed_at__isnull=True)
 
 
 def _settled_ratings(mark: dt.datetime) -> Q:
@@ -289,24 +291,29 @@ def case_statistics_with_total(
         ratings = [Rating.objects.filter(case__in=cases.values("id"))]
     else:
         _add_rollup(sums, scope, days, fields, filters)
-        # Live: what was not settled at the watermark, and the partial days at the edges.
-        live_q = _live_cases(mark)
+        # Live: what was not settled at the watermark, and the partial days at the edges,
+        # as disjoint parts that each walk an index (an OR of them would scan the period).
+        settled = cases.filter(_settled_cases(mark))
+        edges = Q(pk__in=[])
         if start < days[0]:
-            live_q |= Q(submitted_at__lt=days[0])
+            edges |= Q(submitted_at__lt=days[0])
         if end > days[1]:
-            live_q |= Q(submitted_at__gte=days[1])
-        live = cases.filter(live_q)
-        _add_cases(sums, live, fields)
-        settled = cases.filter(_settled_cases(mark), submitted_at__gte=days[0],
-                               submitted_at__lt=days[1])
+            edges |= Q(submitted_at__gte=days[1])
+        live_parts = [cases.filter(_open_cases()),
+                      cases.filter(status__in=FINAL, closed_at__gt=mark)]
+        if start < days[0] or end > days[1]:
+            live_parts.append(settled.filter(edges))
+        for part in live_parts:
+            _add_cases(sums, part, fields)
         # Every rating of a live case, and the ratings of settled cases that are not
         # settled themselves (new since the watermark, or bad with a rectification under
         # way): few, found by their ids first.
-        ratings = [Rating.objects.filter(case__in=live.values("id"))]
+        ratings = [Rating.objects.filter(case__in=part.values("id")) for part in live_parts]
         unsettled = _unsettled_rating_ids(mark)
         if unsettled:
-            ratings.append(Rating.objects.filter(pk__in=unsettled,
-                                                 case__in=settled.values("id")))
+            ratings.append(Rating.objects.filter(
+                pk__in=unsettled, case__in=settled.filter(
+                    submitted_at__gte=days[0], submitted_at__lt=days[1]).values("id")))
     if by == "none":
         sums.setdefault("all", _Sums(label="all"))
     for part in ratings:
