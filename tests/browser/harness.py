@@ -34,6 +34,8 @@ ARTIFACTS = Path(os.environ.get("YW_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 SCREENS = ARTIFACTS / "screens"
 FAILURES = ARTIFACTS / "failures"
 
+# A page load on a loaded machine: generous, as a person on a slow network waits too.
+NAVIGATION_TIMEOUT_MS = 90_000
 CHROMIUM = os.environ.get("YW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
@@ -199,7 +201,11 @@ class Tab:
     @contextlib.contextmanager
     def navigation(self, *, status: int = 200) -> Iterator[None]:
         """Wrap the click or key press that loads a page: ``with tab.navigation(): …``."""
-        with self.page.expect_navigation() as info:
+        # Wait for the answer to arrive (commit), then for the page's load in check():
+        # a loaded CI machine can take long over a POST (Argon2, a busy database) without
+        # anything being wrong, so the wait is generous and in two steps.
+        with self.page.expect_navigation(wait_until="commit",
+                                         timeout=NAVIGATION_TIMEOUT_MS) as info:
             yield
         response = info.value
         self.check()
@@ -211,7 +217,7 @@ class Tab:
 
     def check(self) -> dict[str, Any]:
         """Check the page now on screen; raise PageCheckFailed if it fails the gate."""
-        self.page.wait_for_load_state("load")
+        self.page.wait_for_load_state("load", timeout=NAVIGATION_TIMEOUT_MS)
         report = self.page.evaluate(AXE_RUN, [AXE_TAGS, sorted(AXE_DISABLED_RULES)])
         # Read after a round trip to the page, so this page's own load event is in.
         loads, self._loads = self._loads, []
