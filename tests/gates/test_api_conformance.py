@@ -226,6 +226,26 @@ def test_assert_matches_openapi__undocumented_500__fails(db):
 
 
 @selftest
+def test_unhandled_error__answers_the_error_format_in_the_callers_language(db, caplog):
+    response = Client(raise_request_exception=False).get(
+        "/selftest/boom", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["code"] == "server_error" and body["fields"] == {}
+    assert "went wrong on our side" in body["message"]
+    assert "a bug the document does not mention" not in response.content.decode()
+    assert any("a bug the document does not mention" in str(r.exc_info[1])
+               for r in caplog.records if r.exc_info)
+
+
+@selftest
+def test_unhandled_error__still_raised_in_tests(db):
+    with pytest.raises(RuntimeError, match="a bug the document does not mention"):
+        Client().get("/selftest/boom")
+
+
+@selftest
 def test_assert_matches_openapi__undeclared_method__must_be_405(db):
     assert_matches_openapi(Client().post("/selftest/fine"), api=selftest_api)
 
