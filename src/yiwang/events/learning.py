@@ -127,12 +127,17 @@ def split_corpus(rows: Sequence[dict[str, str]], test_share: float = TEST_SHARE,
                  ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """Deterministic train / held-out split, stratified per item: within each item the
     texts are ordered by the SHA-256 of their text and the last ``test_share`` is held
-    out. Adding texts to one item never moves another item's texts."""
+    out. Rows marked ``"split": "train"`` (texts added after the split was fixed) are
+    always trained on and take no part in the cut, so adding them never moves a held-out
+    text."""
     by_code: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for row in rows:
-        by_code[row["code"]].append(row)
     train: list[dict[str, str]] = []
     test: list[dict[str, str]] = []
+    for row in rows:
+        if row.get("split") == "train":  # written later to be trained on: never held out
+            train.append(row)
+        else:
+            by_code[row["code"]].append(row)
     for code in sorted(by_code):
         group = sorted(by_code[code], key=lambda r: _text_hash(r["text"]))
         cut = round(len(group) * (1 - test_share))
