@@ -308,8 +308,8 @@ class TextClassifier:
             order = [i for i in np.argsort(-prior, kind="stable") if prior[i] > 0]
             return [(self.codes[i], float(prior[i])) for i in order[:limit]]
         probs = softmax(self._scores(norm, columns, values), self.temperature)
-        order = np.argsort(-probs, kind="stable")[:limit]
-        return [(self.codes[i], float(probs[i])) for i in order]
+        best = np.argsort(-probs, kind="stable")[:limit]
+        return [(self.codes[i], float(probs[i])) for i in best]
 
     # storage
     def to_bytes(self) -> bytes:
