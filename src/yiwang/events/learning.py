@@ -40,6 +40,7 @@ import io
 import json
 import math
 import platform
+import re
 import threading
 import time
 from collections import Counter, defaultdict
@@ -60,7 +61,7 @@ CORPUS = Path(__file__).resolve().parent / "corpus" / "appeals.jsonl"
 # A second held-out set, written by hand after the first split was fixed and before any
 # tuning against it; never trained on (see corpus/README.md).
 HELDOUT2 = Path(__file__).resolve().parent / "corpus" / "heldout2.jsonl"
-FORMAT = "yiwang-textclf-2"  # 2 adds the lexicon; 1 (no lexicon) still loads
+FORMAT = "yiwang-textclf-2"  # 2 adds the lexicon and the first clause; 1 still loads
 FORMATS = ("yiwang-textclf-1", FORMAT)
 TEST_SHARE = 0.4
 KEYWORD_WEIGHT = 3.0  # sample weight of the catalog's own keyword examples (CV-chosen)
@@ -203,10 +204,23 @@ def history_examples(catalog: DispatchCatalog, items: Sequence[Item],
 SEP = "\x1f"  # between the text and the standard terms the lexicon adds
 
 
-def augment(normalized: str, lexicon: textseg.Lexicon) -> str:
-    """The normalised text followed by the standard terms its wording implies."""
-    added = lexicon.expand(normalized)
-    return SEP.join([normalized, *added]) if added else normalized
+_CLAUSE = re.compile(r"[,.;:!?，。；：！？、\n]")
+
+
+def first_clause(normalized: str) -> str:
+    """The first clause of four characters or more, when the text has another one: an
+    appeal names its main problem first (来电人反映…, the first of two problems)."""
+    clauses = [c.strip() for c in _CLAUSE.split(normalized) if len(c.strip()) >= 4]
+    return clauses[0] if len(clauses) > 1 else ""
+
+
+def augment(normalized: str, lexicon: textseg.Lexicon, *, lead: bool = True) -> str:
+    """The normalised text, then the standard terms its wording implies (``lexicon``),
+    then (``lead``) its first clause again, so the main problem weighs more."""
+    parts = [normalized, *lexicon.expand(normalized)]
+    if lead and (clause := first_clause(normalized)):
+        parts.append(clause)
+    return SEP.join(parts)
 
 
 def _analyzer(augmented: str) -> list[str]:
@@ -261,6 +275,7 @@ class TextClassifier:
     phrases: list[list[str]]  # keyword phrases per class (the prior)
     params: dict[str, Any] = field(default_factory=dict)
     lexicon: textseg.Lexicon = field(default_factory=textseg.Lexicon)
+    lead: bool = True  # repeat the first clause (format 2; format 1 models did not)
 
     def __post_init__(self) -> None:
         self._keywords = KeywordMatcher(self.codes, self.phrases)
@@ -268,7 +283,7 @@ class TextClassifier:
 
     # scoring
     def augment(self, normalized: str) -> str:
-        return augment(normalized, self.lexicon)
+        return augment(normalized, self.lexicon, lead=self.lead)
 
     def vector(self, augmented: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and TF-IDF values (sublinear tf, l2-normalised) of the
@@ -343,7 +358,8 @@ class TextClassifier:
                 params=meta.get("params", {}),
                 lexicon=textseg.Lexicon.from_rows(
                     tuple(str(r).split("\t", 1)) for r in data["lexicon"])  # type: ignore[misc]
-                if "lexicon" in data.files else textseg.Lexicon())
+                if "lexicon" in data.files else textseg.Lexicon(),
+                lead=meta["format"] != "yiwang-textclf-1")
 
 
 def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
@@ -457,9 +473,9 @@ def train(examples: Sequence[Example], items: Sequence[Item], *,
         idf=vectorizer.idf_.astype(np.float64), weights=weights.astype(np.float16),
         bias=bias, temperature=temperature, blend=blend,
         phrases=[list(item.phrases) for item in items], lexicon=lexicon,
-        params={"features": f"char {NGRAMS[0]}-{NGRAMS[1]}-grams of the text and of the "
-                            "standard terms its wording implies (lexicon), TF-IDF "
-                            "(sublinear)",
+        params={"features": f"char {NGRAMS[0]}-{NGRAMS[1]}-grams of the text, of the "
+                            "standard terms its wording implies (lexicon) and of its first "
+                            "clause again, TF-IDF (sublinear)",
                 "lexicon_entries": len(lexicon.entries),
                 "classifier": "LinearSVC one-vs-rest", "C": SVM_C,
                 "keyword_example_weight": KEYWORD_WEIGHT, "cross_validation": cv,
