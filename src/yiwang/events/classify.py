@@ -26,9 +26,19 @@ class Suggestion:
         return {"code": self.code, "name": self.name, "score": round(self.score, 4)}
 
 
+def _index_key(catalog: DispatchCatalog) -> tuple[Any, ...]:
+    """What identifies a catalog's content: its id alone could be reused (a test
+    database, a catalog deleted and loaded again), so the version number, the source's
+    hash and the publication time are part of the key; a re-published catalog gets a
+    new index."""
+    return (catalog.pk, catalog.number, catalog.source_sha256, catalog.published_at)
+
+
 @functools.lru_cache(maxsize=4)
-def _keyword_index(catalog_id: int) -> tuple[tuple[str, int, str, str], ...]:
-    """(keyword, category id, code, name), longest keywords first."""
+def _keyword_index(key: tuple[Any, ...]) -> tuple[tuple[str, int, str, str], ...]:
+    """(keyword, category id, code, name), longest keywords first; ``key`` from
+    ``_index_key``."""
+    catalog_id = key[0]
     rows = []
     for category in Category.objects.filter(catalog_id=catalog_id, level=3, active=True):
         for keyword in category.keywords:
@@ -43,7 +53,7 @@ def keyword_scores(text: str, catalog: DispatchCatalog) -> list[Suggestion]:
     taken = [False] * len(text)
     weight: dict[int, float] = {}
     names: dict[int, tuple[str, str]] = {}
-    for keyword, category_id, code, name in _keyword_index(catalog.pk):
+    for keyword, category_id, code, name in _keyword_index(_index_key(catalog)):
         start = text.find(keyword)
         while start != -1:
             span = range(start, start + len(keyword))

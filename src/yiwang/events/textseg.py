@@ -12,7 +12,13 @@ token. One jieba ``Tokenizer`` per distinct user-word set, built lazily under a 
 file goes to the var dir when there is one.
 
 ``char_ngrams(text, 1, 3)``: the character n-grams of the normalised text (no
-segmentation at all), used next to the words by the classifier.
+segmentation at all), what the classifier's features are made of.
+
+``Lexicon``: the colloquial, Cantonese and typo wording of appeals mapped to the
+catalog's standard terms (地盘 → 工地, 老细 → 老板, 冇水 → 停水, 拉圾 → 垃圾), read from
+the reviewed data file ``events/corpus/lexicon.tsv``. ``Lexicon.expand(normalized)``
+returns the standard terms the text implies (longest variant first, a character span
+counts once); the classifier *adds* them to what it sees, the original words stay.
 """
 
 from __future__ import annotations
@@ -25,10 +31,14 @@ import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+LEXICON = Path(__file__).resolve().parent / "corpus" / "lexicon.tsv"
 
 PHONE_MASK = "☎"
 NUMBER_MASK = "#"
@@ -122,3 +132,68 @@ def char_ngrams(text: str, low: int = 1, high: int = 3, *,
     for n in range(low, high + 1):
         out.extend(chars[i:i + n] for i in range(len(chars) - n + 1))
     return out
+
+
+# --- the colloquial lexicon ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Variant → standard terms, both normalised; longest variant first."""
+
+    entries: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str]]) -> Lexicon:
+        """``rows``: (variant, standard terms joined by "|")."""
+        merged: dict[str, list[str]] = {}
+        for variant, standards in rows:
+            key = normalize(variant)
+            if not key:
+                continue
+            terms = merged.setdefault(key, [])
+            for term in (normalize(t) for t in standards.split("|")):
+                if term and term != key and term not in terms:
+                    terms.append(term)
+        return cls(tuple(sorted(((k, tuple(v)) for k, v in merged.items() if v),
+                                key=lambda e: (-len(e[0]), e[0]))))
+
+    @classmethod
+    def read(cls, path: Path | str = LEXICON) -> Lexicon:
+        """Read a lexicon file: ``variant<TAB>standard[|standard…]<TAB>kind`` a line,
+        ``#`` comments; a malformed line is an error naming its number."""
+        rows = []
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                line = line.rstrip("\n")
+                if not line.strip() or line.startswith("#"):
+                    continue
+                fields = line.split("\t")
+                if len(fields) < 2 or not fields[0].strip() or not fields[1].strip():
+                    raise ValueError(f"{path}:{number}: expected variant<TAB>standard")
+                rows.append((fields[0].strip(), fields[1].strip()))
+        return cls.from_rows(rows)
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [(variant, "|".join(terms)) for variant, terms in self.entries]
+
+    def expand(self, normalized: str) -> list[str]:
+        """The standard terms implied by the (normalised) text, in text order."""
+        if not self.entries:
+            return []
+        taken = bytearray(len(normalized))
+        found: list[tuple[int, tuple[str, ...]]] = []
+        for variant, terms in self.entries:
+            start = normalized.find(variant)
+            while start != -1:
+                end = start + len(variant)
+                if not any(taken[start:end]):
+                    taken[start:end] = b"\x01" * (end - start)
+                    found.append((start, terms))
+                start = normalized.find(variant, start + 1)
+        return [term for _start, terms in sorted(found) for term in terms]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The shipped lexicon (``events/corpus/lexicon.tsv``)."""
+    return Lexicon.read(LEXICON)

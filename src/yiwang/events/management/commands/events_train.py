@@ -3,7 +3,8 @@
 Trains on the district's dispatched history, the catalog's keywords and the seed corpus'
 train split, measures the model on the corpus' held-out split, stores it as the next
 ``ClassifierModel`` version with its metrics and activates it unless the active model
-does better on the same split (``--force`` activates it anyway).
+does better on the same split (``--force`` activates it anyway). The second held-out
+set's figures are stored and printed too (never trained on, never used to choose).
 """
 
 from __future__ import annotations
@@ -45,14 +46,21 @@ class Command(BaseCommand):
                                       "metrics": result.metrics}))
             return
         m = result.metrics
+        h2 = m["heldout2"]
         sources = ", ".join(f"{k} {v}" for k, v in sorted(m["training_sources"].items()))
         self.stdout.write(
             f"classifier v{result.row.version}: trained on {result.row.training_size} "
             f"examples ({sources}) in {m['train_seconds']} s; held-out split "
-            f"n={m['n_test']}: top-1 {m['top1']:.1%}, top-3 {m['top3']:.1%}")
+            f"n={m['n_test']}: top-1 {_pct(m['top1'])}, top-3 {_pct(m['top3'])}; second "
+            f"held-out set n={h2['n_test']}: top-1 {_pct(h2['top1'])}, "
+            f"top-3 {_pct(h2['top3'])}")
         style = self.style.SUCCESS if result.activated else self.style.WARNING
         self.stdout.write(style(("activated: " if result.activated else "not activated: ")
                                 + result.reason))
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
 
 
 def _dumps(data: Any) -> str:
