@@ -21,6 +21,7 @@ nearest division above, for a department).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -46,7 +47,7 @@ from .reporting import _ring, _simplified
 from .selectors import scope_unit_ids
 
 MAP_WIDTH = 640
-CELL_PX = 40             # one cluster / heat cell, in SVG units (1/16 of the width)
+CELL_PX = 56             # one cluster / heat cell in SVG units: ~80 px on a desktop, ~30 on a phone
 MIN_SPAN_LON = 0.004     # the closest zoom: about 400 m across
 MAX_SPAN_LON = 5.0       # the widest view anyone needs of a district
 MIN_ASPECT, MAX_ASPECT = 0.55, 1.25   # height / width of the drawn box
@@ -211,7 +212,9 @@ class EventMapForm(StyledForm):
     def __init__(self, *args: Any, units: list[OrgUnit] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.units = {u.code: u for u in units or []}
-        self.fields["category"].choices = [("", _("Any")), *level1_choices()]
+        category = self.fields["category"]
+        assert isinstance(category, forms.ChoiceField)
+        category.choices = [("", _("Any")), *level1_choices()]
         self.fields["unit"].widget = forms.Select(
             attrs={"class": "form-select"},
             choices=[("", _("All of my area")), *[
@@ -244,7 +247,7 @@ class EventMapForm(StyledForm):
         return self._box("cell")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             self.add_error("until", gettext("The end date is before the start date."))
@@ -326,6 +329,7 @@ class Shape:
     heat: int = 0               # its colour class (0: none)
     name: str = ""
     href: str = ""
+    outside: bool = False       # beside the chosen street or community: greyed
 
 
 @dataclass
@@ -419,11 +423,7 @@ def _classes(values: list[int]) -> tuple[list[int], list[tuple[int, str]]]:
         return [0 for _v in values], []
     steps = min(HEAT_CLASSES, top)
     edges = sorted({max(1, round(top ** (i / steps))) for i in range(steps + 1)})
-    if edges[0] != 1:
-        edges.insert(0, 1)
-    bounds = list(zip(edges[:-1], edges[1:], strict=False)) or [(1, top)]
-    if len(edges) == 1:
-        bounds = [(1, 1)]
+    bounds = list(itertools.pairwise(edges)) or [(1, 1)]  # edges start at 1
 
     def klass(value: int) -> int:
         if value <= 0:
@@ -492,7 +492,7 @@ def build_map(*, actor: Any, units: list[OrgUnit], filters: Filters, box: BBox |
     cell_lat = CELL_PX / scale
     result = EventMap(box=box, home=home, width=MAP_WIDTH, height=height, scale=scale,
                       cell_lon=cell_lon, cell_lat=cell_lat,
-                      finest=box.span_lon <= MIN_SPAN_LON * 1.01)
+                      finest=box.span_lon < MIN_SPAN_LON * 1.5)
     _draw_units(result, units, focus=focus, layer=layer)
     if layer == "units":
         _choropleth(result, qs, units, focus=focus)
@@ -520,16 +520,20 @@ def _draw_units(result: EventMap, units: list[OrgUnit], *, focus: OrgUnit | None
         lon = unit.centroid_lon if unit.centroid_lon is not None else geom.centroid.x
         lat = unit.centroid_lat if unit.centroid_lat is not None else geom.centroid.y
         x, y = result.xy(lon, lat)
-        result.shapes.append(Shape(unit, d, round(x, 1), round(y, 1), name=unit.name))
+        outside = focus is not None and not (unit.path.startswith(focus.path)
+                                             or focus.path.startswith(unit.path))
+        result.shapes.append(Shape(unit, d, round(x, 1), round(y, 1), name=unit.name,
+                                   outside=outside))
     kinds = {s.unit.kind for s in result.shapes}
     # Label the finest level that stays readable: streets across the district,
     # communities inside a street, grids inside a community.
+    focus_kind = focus.kind if focus is not None else ""
+    span = result.box.span_lon
     label_kind = OrgKind.STREET if OrgKind.STREET in kinds else OrgKind.DISTRICT
-    if focus is not None and focus.kind == OrgKind.STREET or \
-            result.box.span_lon < 0.08 and OrgKind.COMMUNITY in kinds:
+    if focus_kind == OrgKind.STREET or (span < 0.08 and OrgKind.COMMUNITY in kinds):
         label_kind = OrgKind.COMMUNITY
-    if focus is not None and focus.kind in (OrgKind.COMMUNITY, OrgKind.GRID) or \
-            result.box.span_lon < 0.015 and OrgKind.GRID in kinds:
+    if focus_kind in (OrgKind.COMMUNITY, OrgKind.GRID) or (span < 0.015
+                                                          and OrgKind.GRID in kinds):
         label_kind = OrgKind.GRID if OrgKind.GRID in kinds else OrgKind.COMMUNITY
     for shape in result.shapes:
         shape.labelled = shape.unit.kind == label_kind and \
@@ -561,7 +565,7 @@ def _clusters(result: EventMap, qs: QuerySet[Event], units: list[OrgUnit]) -> No
         x, y = result.xy(lon, lat)
         cell = BBox(box.west + cx * result.cell_lon, box.north - (cy + 1) * result.cell_lat,
                     box.west + (cx + 1) * result.cell_lon, box.north - cy * result.cell_lat)
-        radius = min(CELL_PX * 0.5, 8 + 3.5 * len(str(n)))
+        radius = min(CELL_PX * 0.5, 9 + 4 * len(str(n)))
         clusters.append(Cluster(
             cx=cx, cy=cy, count=n, open=int(row["n_open"]), overdue=int(row["n_overdue"]),
             lon=lon, lat=lat, x=round(x, 1), y=round(y, 1), r=round(radius, 1), box=cell,

@@ -107,6 +107,8 @@ def event_map(request: HttpRequest) -> HttpResponse:
             cluster.lists = cluster.count <= eventmap.LIST_AT_MOST or result.finest
         for shape in result.shapes:
             shape.href = links.to(unit=shape.unit.code, bbox=None)
+        context["unit_rows"] = sorted((s for s in result.shapes if s.count is not None),
+                                      key=lambda s: (-(s.count or 0), s.name))
         context["title_text"] = _map_title(result, layer, focus)
     return render(request, "events/map/map.html", context)
 
