@@ -626,7 +626,5 @@ def unlocated(*, actor: Any, filters: Filters) -> tuple[int, list[Event]]:
     qs = filtered(scoped_events(actor=actor), filters).filter(
         Q(lat__isnull=True) | Q(lon__isnull=True))
     rows = list(qs.select_related("location_unit").order_by("received_at", "pk")
-                [:UNLOCATED_LIMIT + 1])
-    if len(rows) <= UNLOCATED_LIMIT:
-        return len(rows), rows
-    return qs.count(), rows[:UNLOCATED_LIMIT]
+                [:UNLOCATED_LIMIT])
+    return qs.count(), rows
