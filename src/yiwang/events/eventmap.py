@@ -28,16 +28,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
-from django.db.models import Avg, Count, F, FloatField, IntegerField, Min, Q, QuerySet, Value
+from django.db.models import (
+    Avg,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Cast, Floor
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from shapely.geometry import Point
-from shapely.prepared import prep
 
 from yiwang.core import policies
 from yiwang.core.forms import StyledForm
+from yiwang.core.geo import _prepared
 from yiwang.core.models import OrgUnit
 from yiwang.core.models.org import OrgKind
 
@@ -56,6 +66,7 @@ LIST_LIMIT = 50
 UNLOCATED_LIMIT = 20
 MAX_UNITS = 600
 HEAT_CLASSES = 6
+CELL_KEY = 4096          # cells across and down are far fewer
 DIVISIONS = (OrgKind.STREET, OrgKind.COMMUNITY, OrgKind.GRID)
 
 
@@ -346,7 +357,6 @@ class Cluster:
     r: float
     box: BBox
     place: str = ""
-    number: str = ""            # the one event's number, for a cluster of one
     heat: int = 0
     square: tuple[float, float, float] = (0.0, 0.0, 0.0)  # heat cell x, y, size
     href: str = ""
@@ -443,12 +453,11 @@ def _classes(values: list[int]) -> tuple[list[int], list[tuple[int, str]]]:
 
 
 def _place_finder(units: list[OrgUnit]) -> Any:
-    prepared = []
-    for unit in sorted(units, key=lambda u: -u.depth):  # finest first
-        if unit.kind in DIVISIONS and unit.boundary:
-            from shapely.geometry import shape
-
-            prepared.append((unit, prep(shape(unit.boundary))))
+    """Names a point by the street and community it lies in (grids are too fine for a
+    cluster); prepared shapes are cached per boundary (``core.geo``)."""
+    prepared = [(u, _prepared(u.pk, json.dumps(u.boundary, sort_keys=True)))
+                for u in sorted(units, key=lambda u: -u.depth)  # finest first
+                if u.kind in (OrgKind.STREET, OrgKind.COMMUNITY) and u.boundary]
     paths = {u.path: u for u in units}
 
     def place(lon: float, lat: float) -> str:
@@ -544,23 +553,30 @@ def _clusters(result: EventMap, qs: QuerySet[Event], units: list[OrgUnit]) -> No
     box = result.box
     west, north = Value(box.west), Value(box.north)
     per_lon, per_lat = Value(1 / result.cell_lon), Value(1 / result.cell_lat)
+    column = Cast(Floor((F("lon") - west) * per_lon, output_field=FloatField()),
+                  IntegerField())
+    row_ = Cast(Floor((north - F("lat")) * per_lat, output_field=FloatField()),
+                IntegerField())
+    # One integer key per cell (column * CELL_KEY + row; both are small and not negative
+    # inside the box): PostgreSQL then estimates few groups and hashes them, where two
+    # keys made it sort every row.
     rows = (qs.filter(lon__gte=box.west, lon__lt=box.east, lat__gt=box.south,
                       lat__lte=box.north)
-            .annotate(cx=Cast(Floor((F("lon") - west) * per_lon, output_field=FloatField()),
-                              IntegerField()),
-                      cy=Cast(Floor((north - F("lat")) * per_lat, output_field=FloatField()),
-                              IntegerField()))
-            .values("cx", "cy")
-            .annotate(n=Count("id"),
-                      n_open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-                      n_overdue=Count("id", filter=Q(status__in=OPEN_STATUSES,
-                                                     time_state=TimeState.OVERDUE)),
-                      mean_lon=Avg("lon"), mean_lat=Avg("lat"), first=Min("number"))
+            .annotate(cell=ExpressionWrapper(column * Value(CELL_KEY) + row_,
+                                             output_field=IntegerField()))
+            .values("cell")
+            # Not COUNT(id): open events then come from the index alone.
+            .annotate(n=Count("*"),
+                      n_open=Count("status", filter=Q(status__in=OPEN_STATUSES)),
+                      n_overdue=Count("status", filter=Q(status__in=OPEN_STATUSES,
+                                                         time_state=TimeState.OVERDUE)),
+                      mean_lon=Avg("lon"), mean_lat=Avg("lat"))
             .order_by())
     place = _place_finder(units)
     clusters = []
     for row in rows:
-        cx, cy, n = int(row["cx"]), int(row["cy"]), int(row["n"])
+        cx, cy = divmod(int(row["cell"]), CELL_KEY)
+        n = int(row["n"])
         lon, lat = float(row["mean_lon"]), float(row["mean_lat"])
         x, y = result.xy(lon, lat)
         cell = BBox(box.west + cx * result.cell_lon, box.north - (cy + 1) * result.cell_lat,
@@ -569,7 +585,7 @@ def _clusters(result: EventMap, qs: QuerySet[Event], units: list[OrgUnit]) -> No
         clusters.append(Cluster(
             cx=cx, cy=cy, count=n, open=int(row["n_open"]), overdue=int(row["n_overdue"]),
             lon=lon, lat=lat, x=round(x, 1), y=round(y, 1), r=round(radius, 1), box=cell,
-            place=place(lon, lat), number=str(row["first"]) if n == 1 else "",
+            place=place(lon, lat),
             square=(round(cx * CELL_PX, 1), round(cy * CELL_PX, 1), CELL_PX)))
     classes, result.legend = _classes([c.count for c in clusters])
     for cluster, klass in zip(clusters, classes, strict=True):
@@ -623,8 +639,13 @@ def cell_events(*, actor: Any, filters: Filters, cell: BBox) -> list[Event]:
 def unlocated(*, actor: Any, filters: Filters) -> tuple[int, list[Event]]:
     """Events in scope without coordinates (未定位): how many, and the oldest first,
     since the dispatcher must place them."""
-    qs = filtered(scoped_events(actor=actor), filters).filter(
-        Q(lat__isnull=True) | Q(lon__isnull=True))
-    rows = list(qs.select_related("location_unit").order_by("received_at", "pk")
-                [:UNLOCATED_LIMIT])
+    # ``event_create`` stores both coordinates or neither; the partial index
+    # ``event_unlocated_idx`` holds these rows.
+    qs = filtered(scoped_events(actor=actor), filters).filter(lat__isnull=True)
+    # Ids first, from the index alone (a closed event may stay unlocated for years:
+    # the open ones must not need a visit to every old row), then those rows.
+    ids = list(qs.order_by("received_at", "pk").values_list("pk", flat=True)
+               [:UNLOCATED_LIMIT])
+    rows = sorted(Event.objects.filter(pk__in=ids).select_related("location_unit"),
+                  key=lambda e: (e.received_at, e.pk))
     return qs.count(), rows

@@ -115,7 +115,9 @@ def test_map__small_cluster_lists_its_events_large_one_zooms(d):
     events = [at(d, d.community_a, 114.010, 22.510) for _i in range(12)]  # one building
     one = at(d, d.community_b, 114.14, 22.54)
     html = get(d.users["dispatcher"], state="all").content.decode()
-    assert f'href="/events/{one.number}/"' in html  # a cluster of one opens the event
+    assert re.search(r'href="/events/map/\?[^"]*cell=[^"]*#map-list" class="yw-emap__cluster"'
+                     r' aria-label="1 event, 乙街道 · 乙一社区"', html)  # a small one lists
+    assert one.number not in html
     assert 'aria-label="12 events, Street A' not in html  # names come from the boundaries
     assert re.search(r'aria-label="12 events, 甲街道 · 甲一社区', html)
     zoom = re.search(r'<a href="(/events/map/\?[^"]*bbox=[^"]*)" class="yw-emap__cluster"'

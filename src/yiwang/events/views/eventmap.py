@@ -42,8 +42,6 @@ class _Links:
 
 
 def _cluster_href(links: _Links, cluster: Cluster, result: eventmap.EventMap) -> str:
-    if cluster.count == 1 and cluster.number:
-        return reverse("events:event_detail", args=[cluster.number])
     if cluster.count <= eventmap.LIST_AT_MOST or result.finest:
         return links.to(bbox=result.box, cell=cluster.box) + "#map-list"
     span = max(cluster.box.span_lon * 4, eventmap.MIN_SPAN_LON)
