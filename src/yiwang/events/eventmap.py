@@ -455,9 +455,10 @@ def _classes(values: list[int]) -> tuple[list[int], list[tuple[int, str]]]:
 def _place_finder(units: list[OrgUnit]) -> Any:
     """Names a point by the street and community it lies in (grids are too fine for a
     cluster); prepared shapes are cached per boundary (``core.geo``)."""
-    prepared = [(u, _prepared(u.pk, json.dumps(u.boundary, sort_keys=True)))
-                for u in sorted(units, key=lambda u: -u.depth)  # finest first
-                if u.kind in (OrgKind.STREET, OrgKind.COMMUNITY) and u.boundary]
+    prepared: list[tuple[OrgUnit, Any]] = [
+        (u, _prepared(u.pk, json.dumps(u.boundary, sort_keys=True)))
+        for u in sorted(units, key=lambda u: -u.depth)  # finest first
+        if u.kind in (OrgKind.STREET, OrgKind.COMMUNITY) and u.boundary]
     paths = {u.path: u for u in units}
 
     def place(lon: float, lat: float) -> str:
