@@ -43,6 +43,7 @@ from django.db.models.functions import Cast, Floor
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from shapely.geometry import Point
 
 from yiwang.core import policies
@@ -179,7 +180,7 @@ def parse_bbox(text: str, field: str = "bbox") -> BBox:
 
 
 STATES: dict[str, Any] = {
-    "open": _("Open"),
+    "open": pgettext_lazy("event state", "Open"),
     "overdue": _("Overdue"),
     "warning": _("Due soon"),
     "received": _("Waiting for dispatch"),
@@ -514,7 +515,9 @@ def build_map(*, actor: Any, units: list[OrgUnit], filters: Filters, box: BBox |
 def _draw_units(result: EventMap, units: list[OrgUnit], *, focus: OrgUnit | None,
                 layer: str) -> None:
     box = result.box.padded(0.05)
-    tolerance = result.box.span_lon / MAP_WIDTH
+    # A third of an SVG unit: a street's edge and its communities' edges, simplified
+    # apart, still fall on one line.
+    tolerance = result.box.span_lon / MAP_WIDTH / 3
     fine = result.box.span_lon < 0.05 or (focus is not None and focus.kind != OrgKind.STREET)
     for unit in units:
         if not box.intersects(unit) or not unit.boundary:

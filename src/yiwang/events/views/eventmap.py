@@ -105,6 +105,10 @@ def event_map(request: HttpRequest) -> HttpResponse:
             cluster.lists = cluster.count <= eventmap.LIST_AT_MOST or result.finest
         for shape in result.shapes:
             shape.href = links.to(unit=shape.unit.code, bbox=None)
+        if cell is not None:  # outline the listed cell
+            x0, y0 = result.xy(cell.west, cell.north)
+            x1, y1 = result.xy(cell.east, cell.south)
+            context["cell_rect"] = [round(v, 1) for v in (x0, y0, x1 - x0, y1 - y0)]
         context["unit_rows"] = sorted((s for s in result.shapes if s.count is not None),
                                       key=lambda s: (-(s.count or 0), s.name))
         context["title_text"] = _map_title(result, layer, focus)
