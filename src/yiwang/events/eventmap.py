@@ -41,9 +41,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Floor
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from shapely.geometry import Point
 
 from yiwang.core import policies
