@@ -115,13 +115,14 @@ def test_map__small_cluster_lists_its_events_large_one_zooms(d):
     events = [at(d, d.community_a, 114.010, 22.510) for _i in range(12)]  # one building
     one = at(d, d.community_b, 114.14, 22.54)
     html = get(d.users["dispatcher"], state="all").content.decode()
-    assert re.search(r'href="/events/map/\?[^"]*cell=[^"]*#map-list" class="yw-emap__cluster"'
-                     r' aria-label="1 event, 乙街道 · 乙一社区"', html)  # a small one lists
+    assert re.search(r'href="/events/map/\?[^"]*cell=[^"]*#map-list" hx-get="[^"]+"'
+                     r' class="yw-emap__cluster" aria-label="1 event, 乙街道 · 乙一社区"',
+                     html)  # a small one lists
     assert one.number not in html
     assert 'aria-label="12 events, Street A' not in html  # names come from the boundaries
     assert re.search(r'aria-label="12 events, 甲街道 · 甲一社区', html)
-    zoom = re.search(r'<a href="(/events/map/\?[^"]*bbox=[^"]*)" class="yw-emap__cluster"'
-                     r' aria-label="12 events', html)
+    zoom = re.search(r'<a href="(/events/map/\?[^"]*bbox=[^"]*)" hx-get="[^"]+"'
+                     r' class="yw-emap__cluster" aria-label="12 events', html)
     assert zoom, "a large cluster zooms in"
     zoomed = client_for(d.users["dispatcher"]).get(zoom.group(1).replace("&amp;", "&"))
     assert zoomed.status_code == 200
@@ -281,8 +282,9 @@ def test_map__heat_layer_has_a_legend_and_named_cells(d):
     scatter(d, 6)
     html = get(d.users["dispatcher"], layer="heat").content.decode()
     assert "yw-emap__heat" in html and "yw-emap__scale" in html
-    assert re.search(r'<a href="[^"]+" aria-label="\d+ events?[^"]*"><rect', html) or \
-        re.search(r'aria-label="1 event, [^"]+"><rect', html)
+    assert re.search(r'<a href="[^"]+" hx-get="[^"]+" aria-label="(\d+ events|1 event),'
+                     r' 甲街道 · 甲一社区"><rect x="[\d.]+" y="[\d.]+" width="56"'
+                     r' height="56" class="yw-heat-\d"/>', html)
 
 
 def test_map__per_community_counts_by_location_unit(d):
