@@ -347,3 +347,13 @@ def test_map__linked_from_the_navigation(d):
     user = make_staff("grid_map", d.grid_a, Role.GRID_WORKER)
     html = client_for(user).get(reverse("core:workbench")).content.decode()
     assert 'href="/events/map/"' in html
+
+
+def test_map__a_long_list_says_it_is_cut(d, monkeypatch):
+    monkeypatch.setattr(eventmap, "LIST_LIMIT", 2)
+    for _i in range(3):
+        at(d, d.community_a, 114.01, 22.51)
+    cell = BBox(114.0, 22.5, 114.02, 22.52).param()
+    html = get(d.users["dispatcher"], cell=cell).content.decode()
+    assert "2 events here" in html
+    assert "The newest 2 are listed; zoom in for the others." in html

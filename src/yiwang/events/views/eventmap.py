@@ -83,11 +83,8 @@ def event_map(request: HttpRequest) -> HttpResponse:
         "open_statuses": [str(s) for s in OPEN_STATUSES],
         "layer_links": [{"code": code, "label": label, "url": links.to(layer=code),
                          "current": code == layer} for code, label in eventmap.LAYERS.items()],
-        "reset_url": links.to(bbox=None, unit=None),
         "list_close_url": links.to(),
-        "here": links.to(),
-        "kept": {k: v for k, v in links.params.items()
-                 if k in ("state", "category", "channel", "since", "until", "layer")},
+        "list_limit": eventmap.LIST_LIMIT,
     })
     if result is not None:
         box = result.box
