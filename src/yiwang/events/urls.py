@@ -1,6 +1,6 @@
 """Pages of 一网统管. Each area keeps its routes next to its views (``views/<area>.py``)."""
 
-from .views import admin, dispatch, field, hotline, insight, portal
+from .views import admin, dispatch, eventmap, field, hotline, insight, portal
 
 app_name = "events"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     *portal.urlpatterns,
     *insight.urlpatterns,
     *admin.urlpatterns,
+    *eventmap.urlpatterns,
 ]

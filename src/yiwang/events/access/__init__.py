@@ -6,7 +6,7 @@ API's rules in ``api.py``.
 
 from yiwang.access import Rule
 
-from . import admin, api, dispatch, field, hotline, insight, open311, portal
+from . import admin, api, dispatch, eventmap, field, hotline, insight, open311, portal
 
 ROUTES: list[list[Rule]] = [
     *hotline.ROUTES,
@@ -17,4 +17,5 @@ ROUTES: list[list[Rule]] = [
     *admin.ROUTES,
     *open311.ROUTES,
     *api.ROUTES,
+    *eventmap.ROUTES,
 ]

@@ -241,6 +241,9 @@ def grow(d: District, n: int) -> None:
         new_event(d, location_unit=d.grid_a, title="网格内占道经营")
         _grid_report(d)
         _grid_report(d, on_spot="已劝离摊贩")
+        # the events map: a located event in the new community (a new cluster)
+        new_event(d, location_unit=community, lat=22.5604, lon=114.0604 + i / 1000,
+                  title=f"和平{i}社区井盖缺失")
         # the citizen's own appeals
         _citizen_report(d, title=f"路灯不亮（第{i}次反映）")
         _citizen_dispatched(d)
@@ -318,6 +321,15 @@ CASES = [
     PinCase("GET events:callback_link", None,
             lambda d: f"/events/callback/{_e(d).callback_token}/", lists=False),
     PinCase("GET events:external_task", None, lambda d: f"/events/external/{_e(d).token}/"),
+    # the events map: clusters, heat, per community, a cluster's list
+    PinCase("GET events:map", "dispatcher", lambda d: "/events/map/?state=all"),
+    PinCase("GET events:map?layer=heat", "street_handler",
+            lambda d: "/events/map/?layer=heat&state=open"),
+    PinCase("GET events:map?layer=units", "dispatcher",
+            lambda d: "/events/map/?layer=units&state=all"),
+    PinCase("GET events:map?cell", "street_handler",
+            lambda d: "/events/map/?state=all&unit=440399001000"
+                      "&cell=114.00000,22.50000,114.10000,22.60000"),
     # API
     PinCase("GET /api/dispatch-catalog", None, lambda d: "/api/dispatch-catalog"),
     PinCase("GET /api/dispatch-catalog/{category_code}", None,
