@@ -37,6 +37,7 @@ WORKBENCH_NAV: tuple[NavItem, ...] = (
             "events.dispatch_event|events.supervise_event", ("events:queue",)),
     NavItem(_("Event inbox"), "events:inbox", "folder", "events.handle_event",
             ("events:inbox", "events:event_detail")),
+    NavItem(_("Event figures"), "events:figures", "eye", "events.view_event"),
     NavItem(_("Case inbox"), "services:inbox", "folder", "services.view_case",
             ("services:inbox", "services:case_detail")),
     NavItem(_("Overdue and warning"), "services:overdue", "clock", "services.view_case"),

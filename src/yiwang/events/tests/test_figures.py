@@ -264,7 +264,7 @@ def test_api__same_numbers_as_the_page_and_schema_valid(client, d, events):
                                 by="unit")
     assert body["total"]["received"] == total.received
     assert [r["received"] for r in body["rows"]] == [r.received for r in rows]
-    assert body["rows"][0]["code"] == rows[0].code
+    assert body["rows"][0]["key"] == rows[0].code and body["rows"][0]["label"] == rows[0].label
 
 
 @pytest.mark.parametrize("params", [{"by": "satisfaction"}, {"start": "2026-13-01"},
