@@ -318,6 +318,10 @@ CASES = [
     PinCase("GET events:callback_link", None,
             lambda d: f"/events/callback/{_e(d).callback_token}/", lists=False),
     PinCase("GET events:external_task", None, lambda d: f"/events/external/{_e(d).token}/"),
+    # the figures (this month, as the events grow)
+    PinCase("GET events:figures", "event_supervisor", lambda d: "/events/figures/"),
+    PinCase("GET events:figures?by=week", "street_dispatcher",
+            lambda d: "/events/figures/?by=week"),
     # API
     PinCase("GET /api/dispatch-catalog", None, lambda d: "/api/dispatch-catalog"),
     PinCase("GET /api/dispatch-catalog/{category_code}", None,
@@ -332,4 +336,6 @@ CASES = [
             lambda d: f"/api/events/{_e(d).featured.number}/updates"),
     PinCase("GET /api/events/{event_number}/updates?citizen", "citizen",
             lambda d: f"/api/events/{_e(d).mine.number}/updates"),
+    PinCase("GET /api/events/figures", "event_supervisor",
+            lambda d: "/api/events/figures?by=street"),
 ]
