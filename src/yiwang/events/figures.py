@@ -411,8 +411,11 @@ def _labelled(sums: dict[Any, EventFigures], by: str, start: dt.datetime,
         return sorted(rows, key=lambda r: order.index(r.key))
     found = {_as_date(r.key): r for r in rows}
     result = []
+    # Periods still to come have no figures yet: none after today (unless they hold some).
+    until = max([timezone.localdate() + dt.timedelta(days=1), *[
+        k + dt.timedelta(days=1) for k in found]])
     for first in period_starts(by, timezone.localtime(start).date(),
-                               timezone.localtime(end).date()):
+                               min(timezone.localtime(end).date(), until)):
         row = found.get(first) or EventFigures(key=first, label="")
         row.key, row.code, row.label = first, first.isoformat(), period_label(by, first)
         result.append(row)
@@ -456,7 +459,7 @@ def period_starts(by: str, first: dt.date, end: dt.date) -> list[dt.date]:
 def period_label(by: str, first: dt.date) -> str:
     if by == "week":
         year, week, _weekday = first.isocalendar()
-        return _("%(year)d week %(week)d") % {"year": year, "week": week}
+        return f"{year}-W{week:02d}"  # ISO 8601, short enough for a chart's axis
     if by == "month":
         return f"{first:%Y-%m}"
     if by == "quarter":

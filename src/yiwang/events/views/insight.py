@@ -344,7 +344,7 @@ def _charts(report: Report) -> list[charts.Chart]:
     for measure in rates:
         found.append(charts.bar_chart(
             id=f"chart-{measure.key}", category=report.column, max_value=1.0,
-            title=f"{measure.label}, {period}",
+            title=_("%(figure)s, %(period)s") % {"figure": measure.label, "period": period},
             description=_("Bar chart of %(figure)s from 0 to 100%%, %(shown)s, in the same "
                           "order as the table; n is what it is counted over.")
             % {"figure": measure.label, "shown": shown},
