@@ -57,9 +57,12 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
+    Value,
 )
 from django.db.models.functions import (
     TruncDate,
@@ -68,11 +71,12 @@ from django.db.models.functions import (
     TruncWeek,
     TruncYear,
 )
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core import policies
-from yiwang.core.models import OrgUnit
+from yiwang.core.models import Clock, OrgUnit
 
 from .models import (
     OPEN_STATUSES,
@@ -210,9 +214,15 @@ RESOLVED = HANDLED & Q(status__in=RESOLVED_STATUSES, resolved_at__isnull=False)
 
 
 def _event_measures(now: dt.datetime) -> dict[str, Any]:
+    # The deadlines as scalar subqueries, not joins: on the live part (a few percent of
+    # the events) PostgreSQL then looks each clock up by its key instead of hashing the
+    # whole clock table (two rows per event).
+    response_due = Subquery(Clock.objects.filter(pk=OuterRef("response_clock_id"))
+                            .values("due_at")[:1])
+    due = Subquery(Clock.objects.filter(pk=OuterRef("clock_id")).values("due_at")[:1])
     responded = Q(responded_at__isnull=False)
-    due = HANDLED & Q(response_clock__isnull=False) & (
-        responded | Q(response_clock__due_at__lte=now))
+    owed = HANDLED & Q(response_clock_id__isnull=False) & (
+        responded | Q(GreaterThanOrEqual(Value(now), response_due)))
     handling = ExpressionWrapper(F("resolved_at") - F("received_at"),
                                  output_field=DurationField())
     # Named n_*: an annotation may not shadow a field (on_spot) that a filter reads.
@@ -221,12 +231,14 @@ def _event_measures(now: dt.datetime) -> dict[str, Any]:
         "n_merged": Count("id", filter=MERGED),
         "n_on_spot": Count("id", filter=~MERGED & Q(on_spot=True)),
         "n_handled": Count("id", filter=HANDLED),
-        "n_response_due": Count("id", filter=due),
-        "n_responded_on_time": Count("id", filter=due & responded & Q(
-            responded_at__lte=F("response_clock__due_at"))),
+        "n_response_due": Count("id", filter=owed),
+        # Responded implies due: the deadline is looked up once per event.
+        "n_responded_on_time": Count("id", filter=HANDLED & responded & Q(
+            response_clock_id__isnull=False) & Q(
+            LessThanOrEqual(F("responded_at"), response_due))),
         "n_resolved": Count("id", filter=RESOLVED),
         "n_resolved_on_time": Count("id", filter=RESOLVED & Q(
-            clock__isnull=False, resolved_at__lte=F("clock__due_at"))),
+            clock_id__isnull=False) & Q(LessThanOrEqual(F("resolved_at"), due))),
         "n_handling": Sum(handling, filter=RESOLVED),
         "n_reopened": Sum("reopen_count", filter=HANDLED),
         "n_extensions": Sum("extension_count", filter=HANDLED),
