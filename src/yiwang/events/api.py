@@ -781,7 +781,7 @@ def event_figures_api(
             errors["street"] = [_("No such street in your scope.")]
     if errors:
         raise ValidationError(errors)
-    filters = _FigureFilters(channel=channel.value if channel else None, street_id=street_id,
+    filters = _FigureFilters(channel=getattr(channel, "value", None), street_id=street_id,
                              category=found_category)
     rows, total = event_figures(actor=actor, start=_day_start(start),
                                 end=_day_start(end) + dt.timedelta(days=1), by=by,
