@@ -64,6 +64,9 @@ DOMAIN_RULES: dict[tuple[str, str], str] = {
         "permissions the caller does not hold, expiry in the past",
     ("POST", "/api/events"):
         "a category code that is not a level-3 item of the published dispatch catalog",
+    ("GET", "/api/events/figures"):
+        "the end before the start, a range over three years, by=day over 92 days, a "
+        "category not in the published catalog, a street outside the caller's scope",
     ("GET", "/api/calendar/deadline"):
         "start outside 1970–2099, the years the working-day calendar can count in",
 }

@@ -38,6 +38,7 @@ WORKBENCH_NAV: tuple[NavItem, ...] = (
     NavItem(_("Event inbox"), "events:inbox", "folder", "events.handle_event",
             ("events:inbox", "events:event_detail")),
     NavItem(_("Events map"), "events:map", "eye", "events.view_event"),
+    NavItem(_("Event figures"), "events:figures", "eye", "events.view_event"),
     NavItem(_("Case inbox"), "services:inbox", "folder", "services.view_case",
             ("services:inbox", "services:case_detail")),
     NavItem(_("Overdue and warning"), "services:overdue", "clock", "services.view_case"),

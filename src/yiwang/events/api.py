@@ -690,3 +690,92 @@ def _register_event_action(action: EventAction) -> None:
 
 for _action in EVENT_ACTIONS:
     _register_event_action(_action)
+
+
+# --- figures (考核指标) ---------------------------------------------------------------------
+
+from typing import Literal  # noqa: E402
+
+from .figures import Filters as _FigureFilters  # noqa: E402
+from .figures import event_figures  # noqa: E402
+from .schemas import EventFiguresOut  # noqa: E402
+
+FIGURE_DIMENSIONS = Literal["unit", "street", "category1", "category3", "channel", "day",
+                            "week", "month", "quarter", "year"]
+FIGURES_MAX_DAYS = 3 * 366
+FIGURES_MAX_DAY_ROWS = 92
+FIGURES_FROM = Query(None, description="YYYY-MM-DD")
+FIGURES_TO = Query(None, description="YYYY-MM-DD, inclusive")
+FIGURES_CATEGORY = Query(None, max_length=12, pattern=r"^[0-9]+$",
+                         description="Catalog code of a level-1, 2 or 3 item")
+FIGURES_STREET = Query(None, max_length=18, description="Street code")
+
+
+def _figures_row(row: Any, by: str) -> dict[str, Any]:
+    data = row.as_dict()
+    key = row.code if by in ("unit", "street", "category1", "category3", "channel") \
+        else str(row.key)
+    return {**data, "key": key if row.key is not None else "", "label": str(row.label)}
+
+
+@router.get("/events/figures", response={200: EventFiguresOut, **ERRORS},
+            tags=["figures"], operation_id="event_figures",
+            summary="Event figures (考核指标) per unit, street, category, channel or period",
+            description="The figures of the staff page `/events/figures/` for events received "
+                        "from `start` to `end` (inclusive; default: this month so far), "
+                        "counted for the units in the caller's scope. Rows are in code or "
+                        "time order, never ranked by a figure.")
+def event_figures_api(
+    request: HttpRequest, start: IsoDate | None = FIGURES_FROM,
+    end: IsoDate | None = FIGURES_TO,
+    by: FIGURE_DIMENSIONS = "unit",
+    channel: EventChannel | None = None,  # type: ignore[valid-type]
+    category: str | None = FIGURES_CATEGORY, street: str | None = FIGURES_STREET,
+) -> object:
+    actor = request.user
+    if not _is_staff(actor) or not policies.has_perm(actor, VIEW_EVENT):
+        raise PermissionDenied
+    today = timezone.localdate()
+    start = start or today.replace(day=1)
+    end = end or today
+    errors: dict[str, list[str]] = {}
+    if end < start:
+        errors["end"] = [_("The end date is before the start date.")]
+    elif (end - start).days >= FIGURES_MAX_DAYS:
+        errors["end"] = [_("A custom range may span at most three years.")]
+    elif by == "day" and (end - start).days >= FIGURES_MAX_DAY_ROWS:
+        errors["by"] = [_("Group by day over at most %(days)d days; choose weeks or months "
+                          "for a longer period.") % {"days": FIGURES_MAX_DAY_ROWS}]
+    found_category = None
+    if category:
+        found_category = _published_categories().filter(code=category).first()
+        if found_category is None:
+            errors["category"] = [_("No such item in the published dispatch catalog.")]
+    street_id = None
+    if street:
+        street_id = policies.restrict(OrgUnit.objects.filter(code=street, kind="street"),
+                                      actor).values_list("pk", flat=True).first()
+        if street_id is None:
+            errors["street"] = [_("No such street in your scope.")]
+    if errors:
+        raise ValidationError(errors)
+    filters = _FigureFilters(channel=getattr(channel, "value", None), street_id=street_id,
+                             category=found_category)
+    rows, total = event_figures(actor=actor, start=_day_start(start),
+                                end=_day_start(end) + dt.timedelta(days=1), by=by,
+                                filters=filters)
+    return {"start": start, "end": end, "by": by,
+            "rows": [_figures_row(r, by) for r in rows],
+            "total": {**_figures_row(total, "none"), "key": "total"}}
+
+
+def _before_event_numbers(*paths: str) -> None:
+    """Serve fixed paths under /events/ before /events/{event_number} (Django tries the
+    URL patterns in order, and ninja builds them in the order of ``path_operations``)."""
+    first = {p: router.path_operations.pop(p) for p in paths}
+    rest = dict(router.path_operations)
+    router.path_operations.clear()
+    router.path_operations.update({**first, **rest})
+
+
+_before_event_numbers("/events/figures")

@@ -12,6 +12,7 @@ class EventsConfig(AppConfig):
         from yiwang.core.workbench import register_todo_provider
 
         from . import checks  # noqa: F401 (registers the deployment checks)
+        from .figures import figures_refresh
         from .supervision import events_supervise
         from .todo import event_todos
 
@@ -19,3 +20,5 @@ class EventsConfig(AppConfig):
 
         # Time states, warnings, urging and escalation rules, the external loop's deadlines.
         register_periodic("events.supervise", events_supervise, interval=300)
+        # The figures' rollup: settled days move out of the live part.
+        register_periodic("events.figures_refresh", figures_refresh, interval=600)

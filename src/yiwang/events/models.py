@@ -233,6 +233,10 @@ class Event(models.Model):
     reopen_count = models.PositiveSmallIntegerField(_("reopened"), default=0)
     return_count = models.PositiveSmallIntegerField(_("returned"), default=0)
     reassign_count = models.PositiveSmallIntegerField(_("reassigned"), default=0)
+    extension_count = models.PositiveSmallIntegerField(_("extensions granted"), default=0)
+    # 直接办结: answered or fixed at intake (a 咨询 from the knowledge base, a grid worker's
+    # 自处置); no unit handled it, so the handling figures leave it out.
+    on_spot = models.BooleanField(_("resolved at intake (直接办结)"), default=False)
     escalated = models.BooleanField(_("escalated"), default=False)
     supervised = models.BooleanField(_("under supervision (督办)"), default=False)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
@@ -283,6 +287,8 @@ class Event(models.Model):
             models.Index(fields=["received_at", "id", "status", "time_state", "dispatch_unit",
                                  "handler_unit", "location_unit", "category", "channel"],
                          name="event_unlocated_idx", condition=models.Q(lat__isnull=True)),
+            # The figures: what changed since the rollup's watermark (few rows).
+            models.Index(fields=["updated_at"], name="event_updated_at_idx"),
         ]
 
     def __str__(self) -> str:
@@ -630,3 +636,63 @@ class ClassifierModel(models.Model):
 
     def __str__(self) -> str:
         return f"classifier v{self.version}"
+
+
+# --- figures rollup -----------------------------------------------------------------------
+
+
+class EventDayFigures(models.Model):
+    """The figures (考核指标) of settled events, per local day of receipt, unit, street,
+    category and channel (``events.figures``).
+
+    An event is settled when it is closed or merged and did not change after the rollup's
+    watermark (``EventFiguresWatermark``); ``unit`` is the unit a fact is counted for: the
+    lead handler for the event's own figures, the returning unit for a 退单, the unit the
+    event was taken from for a 改派 (so one event may add to several rows).
+    """
+
+    day = models.DateField()
+    unit = models.ForeignKey("core.OrgUnit", null=True, on_delete=models.CASCADE,
+                             related_name="+")
+    street = models.ForeignKey("core.OrgUnit", null=True, on_delete=models.CASCADE,
+                               related_name="+")
+    category = models.ForeignKey(Category, null=True, on_delete=models.CASCADE,
+                                 related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    received = models.PositiveIntegerField(default=0)  # not merged
+    merged = models.PositiveIntegerField(default=0)
+    on_spot = models.PositiveIntegerField(default=0)
+    response_due = models.PositiveIntegerField(default=0)
+    responded_on_time = models.PositiveIntegerField(default=0)
+    handled = models.PositiveIntegerField(default=0)  # received − 直接办结
+    resolved = models.PositiveIntegerField(default=0)
+    resolved_on_time = models.PositiveIntegerField(default=0)
+    handling_seconds = models.BigIntegerField(default=0)  # Σ (resolved − received)
+    callbacks = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)  # 满意 + 基本满意
+    reopened = models.PositiveIntegerField(default=0)
+    extensions = models.PositiveIntegerField(default=0)
+    returns = models.PositiveIntegerField(default=0)
+    reassigns = models.PositiveIntegerField(default=0)
+
+    scope_path_lookup = "unit__path"
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["day"], name="event_day_figures_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.unit_id}/{self.street_id}/{self.category_id}/{self.channel}"
+
+
+class EventFiguresWatermark(models.Model):
+    """One row: ``EventDayFigures`` holds what was settled up to ``settled_through``."""
+
+    settled_through = models.DateTimeField()
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"settled through {self.settled_through:%Y-%m-%d %H:%M}"

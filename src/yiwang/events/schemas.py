@@ -466,3 +466,44 @@ class VideoAIOut(Schema):
     detections: int = Field(description="Detections folded into the event so far")
     reason: str
 
+
+
+# --- figures (考核指标) ---------------------------------------------------------------------
+
+
+class EventFiguresRowOut(Schema):
+    """One row of the figures; rates are fractions (0.9731), null when nothing to divide."""
+
+    key: str = Field(description="Unit / street / category code, channel, or the first day "
+                                 "of the period; '' for events without one")
+    label: str
+    received: int = Field(description="Received in the period, merged duplicates left out")
+    on_spot: int = Field(description="直接办结: resolved at intake, left out of the rates")
+    handled: int = Field(description="received − on_spot")
+    response_due: int
+    responded_on_time: int
+    response_rate: float | None = Field(description="responded_on_time ÷ response_due")
+    resolved: int
+    resolution_rate: float | None = Field(description="resolved ÷ handled")
+    resolved_on_time: int
+    on_time_rate: float | None = Field(description="resolved_on_time ÷ resolved")
+    avg_handling_hours: float | None = Field(
+        description="Natural hours from receipt to resolution, averaged over the resolved")
+    callbacks: int
+    satisfied: int = Field(description="满意 + 基本满意 callbacks")
+    satisfaction_rate: float | None = Field(description="satisfied ÷ callbacks")
+    returns: int = Field(description="退单, counted for the returning unit")
+    reassigns: int = Field(description="改派, counted for the unit the lead was taken from")
+    extensions: int
+    reopened: int
+    overdue_open: int
+    merged: int
+
+
+class EventFiguresOut(Schema):
+    start: dt.date
+    end: dt.date = Field(description="Inclusive")
+    by: str
+    rows: list[EventFiguresRowOut] = Field(description="In code (or time) order; never "
+                                                       "ranked by a figure")
+    total: EventFiguresRowOut

@@ -353,6 +353,7 @@ def event_create(
 def _close_on_spot(event: Event, *, actor: Any, result: str) -> None:
     now = timezone.now()
     event.status = S.CLOSED
+    event.on_spot = True
     event.resolution = result
     event.responded_at = event.resolved_at = event.closed_at = now
     if event.intake_by and event.intake_by.org_unit_id:
@@ -752,6 +753,7 @@ def event_decide_extension(*, actor: Any, event: Event, approve: bool, note: str
             clock.due_at = calendar.add_working_days(clock.due_at, request.days)
             clock.save(update_fields=["limit", "due_at"])
             locked.time_state = "normal"
+            locked.extension_count += 1
         return _finish(locked, actor=actor, name="decide_extension", previous=previous,
                        note=note, data={"approved": approve, "days": request.days})
 

@@ -82,3 +82,10 @@ ROUTES: list[list[Rule]] = [
         note="Citizens see the public steps only."),
     *(_action(name) for name in TRANSITIONS),
 ]
+
+# --- figures (考核指标) ---------------------------------------------------------------------
+ROUTES += [
+    api("GET /api/events/figures", **_roles(SUBTREE, READERS), superuser=SUBTREE,
+        note="The figures page's numbers over the units of the caller's subtree; other "
+             "roles and citizens 403."),
+]

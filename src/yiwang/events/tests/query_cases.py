@@ -330,6 +330,10 @@ CASES = [
     PinCase("GET events:map?cell", "street_handler",
             lambda d: "/events/map/?state=all&unit=440399001000"
                       "&cell=114.00000,22.50000,114.10000,22.60000"),
+    # the figures (this month, as the events grow)
+    PinCase("GET events:figures", "event_supervisor", lambda d: "/events/figures/"),
+    PinCase("GET events:figures?by=week", "street_dispatcher",
+            lambda d: "/events/figures/?by=week"),
     # API
     PinCase("GET /api/dispatch-catalog", None, lambda d: "/api/dispatch-catalog"),
     PinCase("GET /api/dispatch-catalog/{category_code}", None,
@@ -344,4 +348,6 @@ CASES = [
             lambda d: f"/api/events/{_e(d).featured.number}/updates"),
     PinCase("GET /api/events/{event_number}/updates?citizen", "citizen",
             lambda d: f"/api/events/{_e(d).mine.number}/updates"),
+    PinCase("GET /api/events/figures", "event_supervisor",
+            lambda d: "/api/events/figures?by=street"),
 ]
