@@ -37,9 +37,10 @@ class Command(BaseCommand):
         out = Path(settings.VAR_DIR) / "generated" / "demo"
         loaded = is_loaded(spec)
         present = _slice_present(out, spec.seed)
+        from yiwang.events.models import Event
         from yiwang.services.models import Case
 
-        if loaded and present and Case.objects.exists():
+        if loaded and present and Case.objects.exists() and Event.objects.exists():
             self.stdout.write(f"demo district {spec.district.name} is already loaded; "
                               "nothing to do.")
             return
@@ -59,6 +60,7 @@ class Command(BaseCommand):
                 f"{rows:,} {entity}" for entity, rows in files.rows.items())
                 + f" in {out}")
         self._services(spec, out)
+        self._events(spec, out)
 
     def _services(self, spec: Any, out: Path) -> None:
         """The 一网通办 demo: matters, applicant accounts and cases in every state."""
@@ -77,3 +79,22 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"demo services: {result['matters']} matters, {result['applicants']} "
                 f"applicant accounts, {result['cases']:,} cases in every state.")
+
+    def _events(self, spec: Any, out: Path) -> None:
+        """The 一网统管 demo: catalog, classifier, client systems and events in every state."""
+        import time
+
+        from yiwang.core.models import OrgUnit
+        from yiwang.events.demo import setup_demo
+
+        started = time.perf_counter()
+        result = setup_demo(district=OrgUnit.objects.get(code=spec.district.code), spec=spec,
+                            persons_csv=out / "persons.csv",
+                            buildings_csv=out / "buildings.csv",
+                            enterprises_csv=out / "enterprises.csv")
+        if result:
+            states = ", ".join(f"{n:,} {s}" for s, n in sorted(result["statuses"].items()))
+            self.stdout.write(
+                f"demo events: {result['events']:,} events ({states}), "
+                f"{result['parties']} responsible parties, in "
+                f"{time.perf_counter() - started:.0f} s.")
