@@ -119,7 +119,8 @@ def demo_clock(start: dt.datetime) -> Iterator[list[dt.datetime]]:
     """
     clock = [start]
     real_now = timezone.now
-    timezone.now = lambda: clock[0]  # type: ignore[assignment]
+    # In UTC, as Django's own now(): what is hashed (the audit chain) must read back equal.
+    timezone.now = lambda: clock[0].astimezone(dt.UTC)  # type: ignore[assignment]
     try:
         yield clock
     finally:
@@ -276,6 +277,7 @@ class Plan:
     main: Plan | None = None  # merged into this one's event
     event_id: int | None = None
     token: str = ""  # the external loop's link
+    owner: OrgUnit | None = None  # where the dispatcher finally put it (after 改派)
     external_fails: bool = False
 
 
@@ -383,9 +385,30 @@ def make_plans(*, rng: random.Random, world: World, count: int, now: dt.datetime
         if fate == S.RESOLVED and rng.random() < 0.3 and len(plan.verdicts) > 1:
             plan.paths.add("wait_second_callback")
         plans.append(plan)
+    _cover_side_paths(rng, plans, world)
     _plan_merges(rng, plans, world)
     _plan_citizen(rng, plans, world, now)
     return plans
+
+
+def _cover_side_paths(rng: random.Random, plans: list[Plan], world: World) -> None:
+    """Even a small demo shows each side path at least twice (on events handled by a
+    unit, long enough ago to have got that far)."""
+    handled = [p for p in plans if p.fate in (S.CLOSED, S.RESOLVED) and not p.on_spot
+               and p.channel != Channel.OPINION and p.place is not None]
+    for name in ("return", "dispute", "bad_return", "reassign", "extension", "summons",
+                 "consult", "co", "urge", "escalate", "refuse_extension"):
+        pool = [p for p in handled if name != "escalate" or world.categories[
+            p.code].handler_type == HandlerType.TERRITORIAL]
+        have = sum(1 for p in pool if name in p.paths)
+        for plan in rng.sample(pool, k=min(len(pool), max(0, 2 - have))):
+            plan.paths.add(name)
+            if name == "escalate":
+                plan.paths.add("pass_down")
+            if name == "refuse_extension":
+                plan.paths.add("extension")
+            if name == "dispute":
+                plan.paths.add("return")
 
 
 def _plan_merges(rng: random.Random, plans: list[Plan], world: World) -> None:
@@ -655,6 +678,8 @@ class Simulation:
 
     def _target(self, plan: Plan, event: Event) -> OrgUnit | None:
         """The unit that must handle it: the true item's handler at the event's place."""
+        if plan.owner is not None:
+            return plan.owner
         category = self.world.categories[plan.code]
         if category.handler_type == HandlerType.TERRITORIAL:
             return event.street or (self.world.units.get(plan.place.street)
@@ -673,8 +698,14 @@ class Simulation:
 
     def _step(self, plan: Plan) -> dt.timedelta | None:
         event = Event.objects.select_related(
-            "category", "handler_unit", "dispatch_unit", "street", "clock").get(
-            pk=plan.event_id)
+            "category", "handler_unit", "dispatch_unit", "clock").get(pk=plan.event_id)
+        if plan.main is not None and plan.main.event_id and event.status in services.OPEN:
+            # 并单: the dispatcher spots the repeat of an earlier report.
+            into = Event.objects.get(pk=plan.main.event_id)
+            if into.status != S.MERGED:
+                services.event_merge(actor=self.world.staff["dispatcher"], event=event,
+                                     into=into, reason="同一地点同一问题的重复诉求，并单处理。")
+            return None
         handler = getattr(self, f"_on_{event.status}")
         result: dt.timedelta | None = handler(plan, event)
         return result
@@ -703,12 +734,6 @@ class Simulation:
             if plan.fate == S.RECEIVED:
                 plan.paths.add("disputed_wait")
             return self._soon(2, 20)
-        if plan.main is not None and plan.main.event_id:
-            into = Event.objects.get(pk=plan.main.event_id)
-            if into.status != S.MERGED:
-                services.event_merge(actor=dispatcher, event=event, into=into,
-                                     reason="同一地点同一问题的重复诉求，并单处理。")
-                return None
         if plan.fate == S.RECEIVED:
             return None
         if "external" in plan.paths and event.category_id and event.category.external_loop:
@@ -718,7 +743,14 @@ class Simulation:
                                                                  event=event, party=party)
                 return self._soon(3, 30)
         right = self._target(plan, event)
-        if right is None:
+        centre = event.dispatch_unit
+        if centre.kind == OrgKind.STREET:
+            # Back in a street centre's queue (returned by its community): it sends it on.
+            dispatcher = w.street_dispatchers.get(centre.pk, dispatcher)
+            if right is None or right.pk == centre.pk or not right.path.startswith(
+                    centre.path):
+                right = w.units.get(plan.place.community) if plan.place else None
+        if right is None or right.pk == centre.pk:
             return None  # nobody to send it to: it waits in the queue
         unit = right
         if ({"return", "reassign"} & plan.paths) and event.return_count == 0 \
@@ -745,28 +777,35 @@ class Simulation:
         return self._soon(2, 30)
 
     def _on_dispatched(self, plan: Plan, event: Event) -> dt.timedelta | None:
+        w = self.world
         right = self._target(plan, event)
         unit = event.handler_unit
-        if right is not None and unit is not None and unit.pk != right.pk:
-            if "reassign" in plan.paths:
-                plan.paths.discard("reassign")
-                services.event_reassign(actor=self.world.staff["dispatcher"], event=event,
-                                        unit=right, reason="经核实事发地点及职责，改派至承办单位。")
-                return self._soon(0.5, 8)
-            user = self._user_for(unit)
-            if user is not None:
-                plan.paths.discard("return")
-                services.event_return(actor=user, event=event,
-                                      reason=self.rng.choice(RETURN_REASONS))
-                return self._soon(0.3, 6)
-        if plan.fate == S.DISPATCHED:
-            return None
         user = self._user_for(unit)
-        if user is None:
-            return None
-        if "bad_return" in plan.paths and event.return_count == 0:
-            services.event_return(actor=user, event=event, reason=RETURN_REASONS[0])
+        if "reassign" in plan.paths and unit is not None:
+            # 改派: to the unit that should have it, or closer to the place (street →
+            # community, department → the street where it happens).
+            plan.paths.discard("reassign")
+            target = right if right is not None and right.pk != unit.pk else None
+            if target is None and plan.place is not None:
+                target = w.units[plan.place.community] if unit.kind == OrgKind.STREET \
+                    else w.units[plan.place.street]
+            if target is not None and target.pk != unit.pk and target.pk in w.handlers:
+                plan.owner = target
+                services.event_reassign(actor=w.staff["dispatcher"], event=event,
+                                        unit=target,
+                                        reason="经核实事发地点及职责，改派至承办单位。")
+                return self._soon(0.5, 8)
+        if user is not None and (
+                (right is not None and unit is not None and unit.pk != right.pk)
+                or ("return" in plan.paths and event.return_count == 0)
+                or (plan.fate == S.RECEIVED and event.return_count == 0)
+                or ("bad_return" in plan.paths and event.return_count == 0)):
+            plan.paths.discard("return")
+            services.event_return(actor=user, event=event,
+                                  reason=self.rng.choice(RETURN_REASONS))
             return self._soon(0.3, 6)
+        if plan.fate == S.DISPATCHED or user is None:
+            return None
         services.event_accept(actor=user, event=event)
         return self._soon(0.1, 3)
 
@@ -778,6 +817,7 @@ class Simulation:
             community = self.world.units[plan.place.community]
             dispatcher = self.world.street_dispatchers.get(unit.pk)
             if dispatcher is not None and community.pk in self.world.handlers:
+                plan.owner = community
                 services.event_dispatch(actor=dispatcher, event=event, unit=community,
                                         note="请社区工作站现场核查处理。")
                 return self._soon(0.3, 8)
