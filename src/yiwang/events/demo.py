@@ -21,7 +21,7 @@ import json
 import random
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,11 +120,11 @@ def demo_clock(start: dt.datetime) -> Iterator[list[dt.datetime]]:
     clock = [start]
     real_now = timezone.now
     # In UTC, as Django's own now(): what is hashed (the audit chain) must read back equal.
-    timezone.now = lambda: clock[0].astimezone(dt.UTC)  # type: ignore[assignment]
+    timezone.now = lambda: clock[0].astimezone(dt.UTC)
     try:
         yield clock
     finally:
-        timezone.now = real_now  # type: ignore[assignment]
+        timezone.now = real_now
 
 
 # --- places, people, texts ----------------------------------------------------------------
@@ -281,13 +281,14 @@ class Plan:
     external_fails: bool = False
 
 
-def _weighted(rng: random.Random, pairs: list[tuple[Any, float]]) -> Any:
+def _weighted(rng: random.Random, pairs: Sequence[tuple[Any, Any]]) -> Any:
     return rng.choices([p[0] for p in pairs], [p[1] for p in pairs])[0]
 
 
 def _moment(rng: random.Random, day: dt.date, channel: str) -> dt.datetime:
     """A time of day when such reports come in (hotline 8–22 h, grid patrols 8–18 h)."""
-    hours = {Channel.GRID: (8, 18), Channel.VIDEO_AI: (0, 24)}.get(channel, (7, 23))
+    spans: dict[str, tuple[int, int]] = {Channel.GRID: (8, 18), Channel.VIDEO_AI: (0, 24)}
+    hours = spans.get(channel, (7, 23))
     hour = rng.triangular(hours[0], hours[1], (hours[0] + hours[1]) / 2 + 1)
     naive = dt.datetime.combine(day, dt.time()) + dt.timedelta(hours=hour)
     return timezone.make_aware(naive)
@@ -326,7 +327,8 @@ def make_plans(*, rng: random.Random, world: World, count: int, now: dt.datetime
                                   and rng.random() < 0.03):
             code = rng.choice(sorted(c for c in parties if c))
         rows = world.texts[code]
-        wanted = {Channel.GRID: "grid", Channel.OPINION: "online"}.get(channel)
+        styles: dict[str, str] = {Channel.GRID: "grid", Channel.OPINION: "online"}
+        wanted = styles.get(channel)
         styled = [r for r in rows if r.get("style") == wanted] if wanted else \
             [r for r in rows if r.get("style") not in ("grid", "online")]
         row = rng.choice(styled or rows)
@@ -697,6 +699,7 @@ class Simulation:
         return street or streets[0]
 
     def _step(self, plan: Plan) -> dt.timedelta | None:
+        assert plan.event_id is not None
         event = Event.objects.select_related(
             "category", "handler_unit", "dispatch_unit", "clock").get(pk=plan.event_id)
         if plan.main is not None and plan.main.event_id and event.status in services.OPEN:
@@ -736,7 +739,8 @@ class Simulation:
             return self._soon(2, 20)
         if plan.fate == S.RECEIVED:
             return None
-        if "external" in plan.paths and event.category_id and event.category.external_loop:
+        if "external" in plan.paths and event.category is not None \
+                and event.category.external_loop:
             party = _party_for(event)
             if party is not None:
                 event, plan.token = services.event_send_external(actor=dispatcher,
@@ -904,7 +908,7 @@ class Simulation:
                 plan.resolve_factor = 0  # only wait once
                 return due - self.clock[0]
         kind = "consult" if event.appeal_type == AppealType.CONSULT else (
-            event.category.handler_type if event.category_id else "functional")
+            event.category.handler_type if event.category is not None else "functional")
         services.event_resolve(actor=user, event=event,
                                result=self.rng.choice(RESULTS.get(kind, RESULTS["functional"])))
         return self._soon(3, 40)
@@ -1029,15 +1033,19 @@ def _world(*, district: OrgUnit, persons_csv: Path, buildings_csv: Path, spec: A
     by_name = {u.username: u for u in staff_users}
     for user in sorted(staff_users, key=lambda u: u.username):
         roles = {g.name for g in user.groups.all()}
+        unit = user.org_unit
+        if unit is None:
+            continue
         if roles & {"handler", "grid_worker"}:
-            handlers.setdefault(user.org_unit_id, user)
-        if "dispatcher" in roles and user.org_unit.kind == OrgKind.STREET:
-            street_dispatchers.setdefault(user.org_unit_id, user)
+            handlers.setdefault(unit.pk, user)
+        if "dispatcher" in roles and unit.kind == OrgKind.STREET:
+            street_dispatchers.setdefault(unit.pk, user)
     citizens = list(User.objects.filter(kind="citizen", is_active=True).order_by("pk")[:200])
     featured = next((c for c in citizens if c.username == _featured_citizen(spec)), None)
     staff = {"hotline": by_name.get("hotline") or by_name["dispatcher"],
              "dispatcher": by_name["dispatcher"], "supervisor": by_name["supervisor"],
-             "grid": next(u for u in staff_users if u.org_unit.kind == OrgKind.GRID),
+             "grid": next(u for u in staff_users
+                          if u.org_unit is not None and u.org_unit.kind == OrgKind.GRID),
              "citizen": featured, "_all": staff_users}
     categories = {c.code: c for c in Category.objects.filter(
         catalog=catalog, level=3, active=True).select_related("handler_unit")}
