@@ -676,7 +676,16 @@ class Simulation:
         return self._soon(0.2, 3)
 
     def _soon(self, low: float, high: float) -> dt.timedelta:
-        return dt.timedelta(hours=self.rng.uniform(low, high))
+        """A delay of ``low``–``high`` hours, moved to the next morning when it would
+        end at night (people work 8–21 h; the hotline takes calls at any hour)."""
+        delay = dt.timedelta(hours=self.rng.uniform(low, high))
+        then = timezone.localtime(self.clock[0] + delay)
+        if not 8 <= then.hour < 21:
+            morning = then.replace(hour=8, minute=0, second=0, microsecond=0)
+            if then.hour >= 21:
+                morning += dt.timedelta(days=1)
+            delay += morning - then + dt.timedelta(minutes=self.rng.uniform(0, 120))
+        return delay
 
     def _target(self, plan: Plan, event: Event) -> OrgUnit | None:
         """The unit that must handle it: the true item's handler at the event's place."""
