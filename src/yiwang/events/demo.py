@@ -852,6 +852,8 @@ class Simulation:
             return self._soon(2, 30)
         pending = event.extensions.filter(status=RequestStatus.PENDING).first()
         if pending is not None:
+            if plan.fate == S.IN_PROGRESS:
+                return None  # waiting in the dispatcher's 延期申请 tab
             approve = "refuse_extension" not in plan.paths
             services.event_decide_extension(
                 actor=w.staff["dispatcher"], event=event, approve=approve,
