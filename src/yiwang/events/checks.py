@@ -11,10 +11,10 @@ from django.db import DatabaseError
 @register(Tags.security, deploy=True)
 def demo_client_keys(app_configs: Any, **kwargs: Any) -> list[Error]:
     """The demo Open311 key is published in the README: it must not work in production."""
-    from .clients import DEMO_OPEN311_KEY
+    from .clients import DEMO_KEY_PREFIX
     from .models import ClientSystem
 
-    prefix = DEMO_OPEN311_KEY.split("_")[1]
+    prefix = DEMO_KEY_PREFIX
     try:
         active = ClientSystem.objects.filter(key_prefix=prefix, active=True).exists()
     except DatabaseError:  # not migrated yet: nothing to check

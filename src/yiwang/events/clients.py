@@ -25,12 +25,20 @@ from .models import ClientSystem
 
 KEY_LABEL = "ywc"
 KINDS = ("open311", "video_ai", "opinion")
-# The demo district's Open311 client (README, ``./yw demo``): a published, fixed key is
-# only ever acceptable for a demo; ``client_issue`` refuses to set it on anything else.
+# The demo district's Open311 client (README, ``./yw demo``): its key is derived from the
+# demo district's seed, so it is published and the same on every demo machine, which is
+# only ever acceptable for a demo: ``client_issue`` refuses a chosen key for anything
+# else, and ``check --deploy`` fails while a key with the demo prefix is active.
 DEMO_CLIENT_NAME = "示范 Open311 客户端"
-DEMO_OPEN311_KEY = "ywc_demo0311_open311-demo-key-for-the-demo-district-only"
+DEMO_KEY_PREFIX = "demo0311"
 _KEY_RE = re.compile(r"^ywc_([A-Za-z0-9]{4,12})_([A-Za-z0-9_-]{16,128})$")
 _TOUCH_EVERY_SECONDS = 60
+
+
+def demo_open311_key(*, seed: int) -> str:
+    """The demo Open311 client's key for the demo district generated from ``seed``."""
+    secret = crypto.sm3_hex(f"yiwang-demo-district-{seed}-open311-client".encode())[:40]
+    return f"{KEY_LABEL}_{DEMO_KEY_PREFIX}_{secret}"
 
 
 def _hash_secret(secret: str) -> str:
@@ -64,7 +72,8 @@ def client_issue(*, actor: Any, name: str, kind: str, unit: OrgUnit, system: boo
         errors["name"] = [_("A client system with this name exists already.")]
     if kind not in KINDS:
         errors["kind"] = [_("Choose one of: %(kinds)s.") % {"kinds": ", ".join(KINDS)}]
-    if key is not None and (key != DEMO_OPEN311_KEY or name != DEMO_CLIENT_NAME):
+    if key is not None and (name != DEMO_CLIENT_NAME or not _KEY_RE.match(key)
+                            or key.split("_")[1] != DEMO_KEY_PREFIX):
         errors["key"] = [_("Keys are generated; only the demo client has a fixed one.")]
     if errors:
         raise ValidationError(errors)
@@ -117,17 +126,30 @@ def client_for_key(key: str, *, kind: str | None = None) -> ClientSystem | None:
     return client
 
 
-def demo_client(*, unit: OrgUnit) -> tuple[ClientSystem, str]:
+def demo_client(*, unit: OrgUnit, seed: int) -> tuple[ClientSystem, str]:
     """The demo district's Open311 client with its published key; a second call finds
     it again (and re-activates it with the same key)."""
+    key = demo_open311_key(seed=seed)
     existing = ClientSystem.objects.filter(name=DEMO_CLIENT_NAME).first()
     if existing is None:
         return client_issue(actor=None, system=True, name=DEMO_CLIENT_NAME, kind="open311",
-                            unit=unit, key=DEMO_OPEN311_KEY)
-    match = _KEY_RE.match(DEMO_OPEN311_KEY)
+                            unit=unit, key=key)
+    match = _KEY_RE.match(key)
     assert match is not None
     ClientSystem.objects.filter(pk=existing.pk).update(
         active=True, kind="open311", key_prefix=match.group(1),
         key_hash=_hash_secret(match.group(2)))
     existing.refresh_from_db()
-    return existing, DEMO_OPEN311_KEY
+    return existing, key
+
+
+def demo_key_works(*, seed: int) -> str:
+    """The demo key when the demo client is registered and active with it, else ""."""
+    key = demo_open311_key(seed=seed)
+    match = _KEY_RE.match(key)
+    assert match is not None
+    client = ClientSystem.objects.filter(key_prefix=match.group(1), active=True).first()
+    if client is None or not secrets.compare_digest(client.key_hash,
+                                                    _hash_secret(match.group(2))):
+        return ""
+    return key

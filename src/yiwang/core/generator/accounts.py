@@ -128,4 +128,7 @@ def build_accounts(spec: DistrictSpec) -> list[AccountSpec]:
         username="ent.demo", kind="enterprise", name="王建华", phone=phone(),
         credit_code=credit, enterprise_name=f"深圳市{spec.district.short_name}智联科技有限公司",
         featured=True))
+    # The 12345 hotline operator registers calls (the dispatcher role, at the district);
+    # last, so every other account keeps its generated name and phone.
+    staff("hotline", district, Role.DISPATCHER, featured=True)
     return accounts

@@ -355,12 +355,12 @@ def test_load_org__every_role_has_users_and_the_demo_password_works(spec):
 def test_demo_setup__loads_once_then_does_nothing(settings, tmp_path):
     settings.VAR_DIR = tmp_path
     out = io.StringIO()
-    call_command("demo_setup", stdout=out)
-    assert "communities" in out.getvalue()
+    call_command("demo_setup", events=40, stdout=out)
+    assert "communities" in out.getvalue() and "demo events" in out.getvalue()
     assert (tmp_path / "generated" / "demo" / "persons.csv").is_file()
     users = User.objects.count()
     again = io.StringIO()
-    call_command("demo_setup", stdout=again)
+    call_command("demo_setup", events=40, stdout=again)
     assert "nothing to do" in again.getvalue()
     assert User.objects.count() == users
 
@@ -370,6 +370,7 @@ def test_demo_setup__loads_once_then_does_nothing(settings, tmp_path):
     assert "admin" in text and DEMO_PASSWORD in text and "示范区住房和建设局" in text
     for role in Role:
         assert role.value in text
+    assert "/events/queue/" in text and "Open311 demo client key" in text
 
 
 @pytest.mark.django_db

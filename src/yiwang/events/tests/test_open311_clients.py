@@ -12,11 +12,11 @@ from django.core.management.base import CommandError
 
 from yiwang.core.audit import AuditEntry
 from yiwang.events.clients import (
-    DEMO_OPEN311_KEY,
     client_for_key,
     client_issue,
     client_revoke,
     demo_client,
+    demo_open311_key,
 )
 from yiwang.events.models import ClientSystem
 
@@ -75,11 +75,12 @@ def test_revoke__stops_the_key_at_once_and_is_audited(district):
     assert AuditEntry.objects.filter(action="events.client.revoke").count() == 1
 
 
-def test_demo_client__fixed_published_key_and_idempotent(district):
-    client, key = demo_client(unit=district.district)
-    assert key == DEMO_OPEN311_KEY and client_for_key(key, kind="open311") == client
+def test_demo_client__key_from_the_demo_seed_and_idempotent(district):
+    client, key = demo_client(unit=district.district, seed=2026)
+    assert key == demo_open311_key(seed=2026) != demo_open311_key(seed=7)
+    assert key.startswith("ywc_demo0311_") and client_for_key(key, kind="open311") == client
     client_revoke(actor=None, system=True, client=client)
-    again, key2 = demo_client(unit=district.district)
+    again, key2 = demo_client(unit=district.district, seed=2026)
     assert again.pk == client.pk and key2 == key and client_for_key(key) == again
     assert ClientSystem.objects.count() == 1
 

@@ -74,3 +74,31 @@ class Command(BaseCommand):
         self.stdout.write(f"Password for every demo account: {DEMO_PASSWORD} "
                           "(development only; change it before anyone else can reach the "
                           "server).")
+        self._events(spec, users)
+
+    def _events(self, spec: Any, users: dict[str, User]) -> None:
+        """Which account shows which 一网统管 page, and the demo Open311 key."""
+        from yiwang.events.clients import demo_key_works
+
+        key = demo_key_works(seed=spec.seed)
+        if not key:
+            return
+        street, community, grid = spec.streets[0], spec.communities[0], spec.grids[0]
+        citizen = next((a.username for a in build_accounts(spec) if a.kind == "citizen"), "")
+        rows: list[tuple[str, ...]] = [("一网统管 page", "path", "sign in as")]
+        for page, path, names in [
+            ("12345 来电登记 hotline", "/events/hotline/", ["hotline"]),
+            ("分拨队列 dispatch queue", "/events/queue/",
+             ["dispatcher", f"dispatcher.{street.slug}"]),
+            ("承办收件箱 handler inbox", "/events/inbox/",
+             [f"handler.{street.slug}", f"handler.{community.slug}", "handler.chengguan"]),
+            ("督办 disputes, supervision", "/events/queue/?tab=disputed", ["supervisor"]),
+            ("网格员 field (phone)", "/events/field/", [f"grid.{grid.slug}"]),
+            ("我的诉求 my appeals", "/events/my/", [citizen]),
+        ]:
+            shown = [n for n in names if n in users]
+            if shown:
+                rows.append((page, path, ", ".join(shown)))
+        self.stdout.write("")
+        self.stdout.write(render_table(rows))
+        self.stdout.write(f"Open311 demo client key (api_key, demo only): {key}")

@@ -32,14 +32,21 @@ class Command(BaseCommand):
     help = ("Load the demo district 示范区 (org tree, boundaries, demo accounts) and generate a "
             "small population into var/generated/demo/. Idempotent.")
 
+    def add_arguments(self, parser: Any) -> None:
+        from yiwang.events.demo import DEMO_EVENTS
+
+        parser.add_argument("--events", type=int, default=DEMO_EVENTS,
+                            help=f"how many events to load (default {DEMO_EVENTS})")
+
     def handle(self, *args: Any, **options: Any) -> None:
         spec = build_district(code=settings.YIWANG_DISTRICT_CODE)
         out = Path(settings.VAR_DIR) / "generated" / "demo"
         loaded = is_loaded(spec)
         present = _slice_present(out, spec.seed)
+        from yiwang.events.models import Event
         from yiwang.services.models import Case
 
-        if loaded and present and Case.objects.exists():
+        if loaded and present and Case.objects.exists() and Event.objects.exists():
             self.stdout.write(f"demo district {spec.district.name} is already loaded; "
                               "nothing to do.")
             return
@@ -59,6 +66,7 @@ class Command(BaseCommand):
                 f"{rows:,} {entity}" for entity, rows in files.rows.items())
                 + f" in {out}")
         self._services(spec, out)
+        self._events(spec, out, options["events"])
 
     def _services(self, spec: Any, out: Path) -> None:
         """The 一网通办 demo: matters, applicant accounts and cases in every state."""
@@ -77,3 +85,22 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"demo services: {result['matters']} matters, {result['applicants']} "
                 f"applicant accounts, {result['cases']:,} cases in every state.")
+
+    def _events(self, spec: Any, out: Path, count: int) -> None:
+        """The 一网统管 demo: catalog, classifier, client systems and events in every state."""
+        import time
+
+        from yiwang.core.models import OrgUnit
+        from yiwang.events.demo import setup_demo
+
+        started = time.perf_counter()
+        result = setup_demo(district=OrgUnit.objects.get(code=spec.district.code), spec=spec,
+                            persons_csv=out / "persons.csv",
+                            buildings_csv=out / "buildings.csv",
+                            enterprises_csv=out / "enterprises.csv", count=count)
+        if result:
+            states = ", ".join(f"{n:,} {s}" for s, n in sorted(result["statuses"].items()))
+            self.stdout.write(
+                f"demo events: {result['events']:,} events ({states}), "
+                f"{result['parties']} responsible parties, in "
+                f"{time.perf_counter() - started:.0f} s.")
