@@ -413,6 +413,13 @@ def event_dispatch(*, actor: Any, event: Event, unit: OrgUnit, note: str = "",
                 status=AssignmentStatus.DONE, done_at=timezone.now())
             locked.dispatch_unit = centre
         _check_target(centre, unit)
+        if locked.returns.filter(status=RequestStatus.PENDING, disputed=True).exists():
+            raise ValidationError(_("A supervisor is reviewing the disputed return; "
+                                    "dispatch it after the decision."))
+        # Dispatching a returned event again is the dispatcher agreeing with the return.
+        locked.returns.filter(status=RequestStatus.PENDING).update(
+            status=RequestStatus.APPROVED, decided_by=None if system else actor,
+            decided_at=timezone.now())
         locked.handler_unit = unit
         locked.dispatch_level = level_of(unit)
         locked.assigned_to = None

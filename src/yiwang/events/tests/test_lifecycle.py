@@ -273,6 +273,24 @@ def test_return__back_in_the_queue__dispute__supervisor_sends_it_back(d):
     assert event.status == S.DISPATCHED and event.handler_unit == d.street_a
 
 
+def test_return__dispatching_again_agrees_with_it__a_disputed_one_waits(d):
+    event = services.event_return(actor=d.users["street_handler"], event=dispatched_to_street(d),
+                                  reason="该路段属乙街道管辖")
+    event = services.event_dispatch(actor=d.users["dispatcher"], event=event, unit=d.street_b)
+    request = event.returns.get()
+    assert request.status == "approved" and request.decided_by == d.users["dispatcher"]
+    assert event.handler_unit == d.street_b
+
+    event = services.event_return(actor=d.users["street_b_handler"], event=event,
+                                  reason="不属本街道")
+    event = services.event_dispute_return(actor=d.users["dispatcher"], event=event,
+                                          reason="地图定位在乙街道辖区内")
+    with pytest.raises(ValidationError, match="disputed return"):
+        services.event_dispatch(actor=d.users["dispatcher"], event=event, unit=d.street_a)
+    event.refresh_from_db()
+    assert event.status == S.RECEIVED and event.returns.filter(status="pending").count() == 1
+
+
 def test_return__without_reason__refused(d):
     event = dispatched_to_street(d)
     with pytest.raises(ValidationError):
