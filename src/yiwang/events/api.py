@@ -431,11 +431,11 @@ def _detail(actor: Any, number: str, *, registered: Event | None = None) -> Even
 
 
 def _answer(actor: Any, event: Event, status: int) -> Any:
-    try:
-        return Status(status, _detail(actor, event.number))
-    except Http404:
-        fresh = Event.objects.select_related(*selectors.DETAIL_JOINS).get(pk=event.pk)
-        return Status(status, _detail(actor, event.number, registered=fresh))
+    # The actor registered this event (or its retried request did): it is shown to them
+    # whether or not it lies in their scope, so it is read once by its key rather than
+    # through the scoped look-up first (the same answer, one query and its 14 joins less).
+    fresh = Event.objects.select_related(*selectors.DETAIL_JOINS).get(pk=event.pk)
+    return Status(status, _detail(actor, event.number, registered=fresh))
 
 
 def _requester(actor: Any, payload: EventIn) -> dict[str, Any]:
