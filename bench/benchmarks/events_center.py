@@ -112,10 +112,12 @@ def _marker(var_dir: Path) -> Path:
     return var_dir / "bench-events-center.json"
 
 
-def _timed_manage(sandbox: Sandbox, *args: str) -> tuple[float, str]:
+def _timed_manage(sandbox: Sandbox, *args: str) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the process, stdout) of ``manage.py ARGS``."""
+    cpu0 = loadgen.children_cpu_seconds()
     began = time.perf_counter()
     out = sandbox.manage(*args, capture=True)
-    return time.perf_counter() - began, out
+    return time.perf_counter() - began, loadgen.children_cpu_seconds() - cpu0, out
 
 
 def _load(sandbox: Sandbox, events: int, scratch: Path, *, train: bool = True
@@ -126,10 +128,11 @@ def _load(sandbox: Sandbox, events: int, scratch: Path, *, train: bool = True
     demo = time.perf_counter() - began
     setup = json.loads(sandbox.python("-m", __name__, "setup", "train" if train else "keywords"))
     history = scratch / "history.csv"
-    gen_s, gen_out = _timed_manage(sandbox, "events_generate_history", str(history),
+    gen_s, _gen_cpu, gen_out = _timed_manage(sandbox, "events_generate_history", str(history),
                                    "--events", str(events))
     written = json.loads(gen_out.strip().splitlines()[-1])
-    import_s, import_out = _timed_manage(sandbox, "events_import_history", str(history),
+    load_before = load_average()
+    import_s, import_cpu, import_out = _timed_manage(sandbox, "events_import_history", str(history),
                                          "--json", "--quiet")
     report = json.loads(import_out)
     if report["created"] != events or report["error_count"]:
@@ -140,6 +143,9 @@ def _load(sandbox: Sandbox, events: int, scratch: Path, *, train: bool = True
             "generate_seconds": round(gen_s, 1), "file_bytes": written["bytes"],
             "import_wall_seconds": round(import_s, 1),
             "import_seconds_in_command": report["seconds"],
+            "import_cpu_seconds": round(import_cpu, 1),
+            "load_average_before_import": load_before,
+            "load_average_after_import": load_average(),
             "import_events_per_second": round(events / import_s),
             "import_batches": report["batches"], "rollup_rebuilt": report["rollup_rebuilt"],
             "within_budget": import_s <= IMPORT_BUDGET_S}
