@@ -201,14 +201,14 @@ def read_rows(path: Path, fmt: str, encoding: str | None = None
                 raise ImportError_("The file is empty: it needs a header row.")
             names = [_canonical(n) for n in header]
             width = len(names)
-            for index, values in enumerate(reader_, start=1):
-                if len(values) != width:
-                    if not any(v.strip() for v in values):
+            for index, cells in enumerate(reader_, start=1):
+                if len(cells) != width:
+                    if not any(v.strip() for v in cells):
                         yield RowError(index, "", "empty row")
                         continue
-                    yield RowError(index, "", f"{len(values)} fields instead of {width}")
+                    yield RowError(index, "", f"{len(cells)} fields instead of {width}")
                     continue
-                yield dict(zip(names, values, strict=True))
+                yield dict(zip(names, cells, strict=True))
             return
         for index, line in enumerate(handle, start=1):
             if not line.strip():
@@ -216,7 +216,7 @@ def read_rows(path: Path, fmt: str, encoding: str | None = None
                 continue
             try:
                 record = json.loads(line)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 yield RowError(index, "", f"not JSON: {exc.msg}")
                 continue
             if not isinstance(record, dict):
@@ -535,7 +535,8 @@ class BatchWriter:
             }
             events.append(values)
         ids = self._insert_events(events)
-        assignments, updates = [], []
+        assignments: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
         batch = {"import": self.job.pk}
         for row, event_id in zip(rows, ids, strict=True):
             handler = row.handler

@@ -85,7 +85,7 @@ def _world(rng: np.random.Generator) -> dict[str, Any]:
     texts: dict[str, list[str]] = {}
     for row in train:
         texts.setdefault(row["code"], []).append(row["text"])
-    pools = [_pool_points(g.boundary, rng, 64) for g in grids]
+    pools = [_pool_points(g.boundary or {}, rng, 64) for g in grids]
     keep = [i for i, p in enumerate(pools) if len(p)]
     grid_streets = [street(grids[i]) for i in keep]
     return {
