@@ -174,16 +174,18 @@ def _chunk(world: dict[str, Any], rng: np.random.Generator, *, start: int, n: in
     day_start = (end_s - age) // 86400 * 86400
     hour = np.clip(rng.normal(13.5, 3.5, n), 0, 23.99)
     received = day_start + (hour * 3600).astype(np.int64)
-    received = np.minimum(received, end_s - 60)
+    received = np.minimum(received, end_s - 6 * 3600)  # finished by ``end``
     dispatched = received + rng.exponential(3 * 3600, n).astype(np.int64) + 300
     responded = dispatched + rng.exponential(6 * 3600, n).astype(np.int64) + 600
     resolved = responded + rng.exponential(4 * 86400, n).astype(np.int64) + 3600
     recent = resolved > end_s - 3 * 86400
-    resolved = np.minimum(resolved, end_s - 120)
-    responded = np.minimum(responded, resolved)
-    dispatched = np.minimum(dispatched, responded)
-    closed = np.minimum(resolved + rng.exponential(1.5 * 86400, n).astype(np.int64) + 600,
-                        end_s - 60)
+    # Every time stays in order: received ≤ dispatched ≤ responded ≤ resolved ≤ closed.
+    resolved = np.maximum(np.minimum(resolved, end_s - 120), received + 240)
+    responded = np.maximum(np.minimum(responded, resolved), received + 120)
+    dispatched = np.maximum(np.minimum(dispatched, responded), received + 60)
+    closed = np.maximum(np.minimum(
+        resolved + rng.exponential(1.5 * 86400, n).astype(np.int64) + 600, end_s - 60),
+        resolved)
     status = np.where(recent & (rng.uniform(0, 1, n) < 0.6), "resolved", "closed")
     grid = rng.integers(0, len(world["pools"]), n)
     slot = rng.integers(0, 1 << 30, n)
