@@ -410,7 +410,8 @@ def markdown(result: dict[str, Any]) -> list[str]:
     lines += ["", f"Best: **{s['intake_best_events_per_second']} events/s** — within budget: "
               f"{_yes(s['intake_within_budget'])}."]
     if o:
-        lines += ["", f"What the intake did in the last run ({o['created']:,} events): "
+        lines += ["", "What the intake did (events registered through the API in the ten "
+                  f"minutes before the last run's last one, {o['created']:,}): "
                   + ", ".join(f"{k} {v:,}" for k, v in o["status"].items())
                   + f"; classified {o['classified']:,}, located {o['located']:,}, "
                   f"auto-dispatched {o['auto_dispatched']:,}."]
