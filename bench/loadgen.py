@@ -24,6 +24,7 @@ from typing import Any
 from .sandbox import BenchError
 
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_report.lua"
+WRK_POST_SCRIPT = Path(__file__).resolve().parent / "wrk_post.lua"
 LOOPBACK = re.compile(r"^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]|::1)$")
 MAX_SECONDS = 120  # no single load step may run longer
 
@@ -34,6 +35,8 @@ class Load:
     connections: int
     seconds: float
     headers: tuple[tuple[str, str], ...] = ()
+    # POST load: a file of request bodies, one a line, sent in turn (None: GET).
+    bodies: Path | None = None
 
 
 def check_loopback(url: str) -> None:
@@ -70,10 +73,12 @@ def run_wrk(load: Load, *, threads: int) -> dict[str, Any]:
     threads = max(1, min(threads, load.connections))
     cmd = ["wrk", "-t", str(threads), "-c", str(load.connections),
            "-d", f"{max(1, round(load.seconds))}s", "--timeout", "10s",
-           "-s", str(WRK_SCRIPT)]
+           "-s", str(WRK_POST_SCRIPT if load.bodies else WRK_SCRIPT)]
     for name, value in load.headers:
         cmd += ["-H", f"{name}: {value}"]
     cmd.append(load.url)
+    if load.bodies:
+        cmd += ["--", str(load.bodies)]
     cpu_before = children_cpu_seconds()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: S603
                             text=True)
@@ -119,6 +124,9 @@ def run_python(load: Load, *, max_requests: int = 100_000) -> dict[str, Any]:
     if parts.query:
         path += "?" + parts.query
     headers = dict(load.headers)
+    bodies = ([line for line in load.bodies.read_text(encoding="utf-8").splitlines() if line]
+              if load.bodies else [])
+    sent = [0]
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     errors = {"connect": 0, "read": 0, "write": 0, "timeout": 0}
@@ -135,9 +143,12 @@ def run_python(load: Load, *, max_requests: int = 100_000) -> dict[str, Any]:
                     if budget[0] <= 0:
                         return
                     budget[0] -= 1
+                    sent[0] += 1
+                    body = bodies[sent[0] % len(bodies)].encode() if bodies else None
                 began = time.perf_counter()
                 try:
-                    conn.request("GET", path, headers=headers)
+                    conn.request("POST" if bodies else "GET", path, body=body,
+                                 headers=headers)
                     response = conn.getresponse()
                     response.read()
                 except TimeoutError:

@@ -92,7 +92,7 @@ class Gunicorn:
             return "(no log)"
 
 
-def request(url: str, *, method: str = "GET", body: str | None = None,
+def request(url: str, *, method: str = "GET", body: str | bytes | None = None,
             headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
     """One request to the loopback server: (status, headers, body)."""
     check_loopback(url)

@@ -45,7 +45,7 @@ def _snapshot() -> dict[str, float]:
 
 
 def test_bench__list__names_every_benchmark():
-    assert {"generate_persons", "workbench_http"} <= set(BENCHMARKS)
+    assert {"generate_persons", "workbench_http", "events_center"} <= set(BENCHMARKS)
     proc = _bench("--list", timeout=60)
     assert proc.returncode == 0, proc.stderr
     for name in BENCHMARKS:
@@ -72,6 +72,8 @@ def test_bench__smoke__runs_and_writes_a_complete_result(name, tmp_path):
     assert _snapshot() == before, "a smoke run must not touch bench/results/"
     if name == "workbench_http":
         _check_http(result)
+    if name == "events_center":
+        _check_events_center(result)
 
 
 def _check_http(result):
@@ -84,6 +86,21 @@ def _check_http(result):
         probes = {p["target"]: p for p in info["probe"]}
         assert all(p["status"] == 200 for p in probes.values())
         assert probes["workbench"]["queries"] > 0
+
+
+def _check_events_center(result):
+    """The import loaded every generated event; the intake created events through the
+    API (201s) and the queue pages answered 200 for both dispatchers."""
+    load = result["data"]["load"]
+    assert result["data"]["tables"]["events"] >= result["data"]["events"]
+    assert load["import_batches"] >= 1
+    intake = [r for r in result["runs"] if r["kind"] == "intake"]
+    assert intake and all(r["ok"] > 0 and r["statuses"].get("201") for r in intake)
+    pages = [r for r in result["runs"] if r["kind"] == "page"]
+    assert {r["target"] for r in pages} >= {"queue_district", "queue_street"}
+    assert all(r["errors"] == 0 for r in pages)
+    outcomes = next(r for r in result["runs"] if r["kind"] == "outcomes")
+    assert outcomes["created"] > 0 and outcomes["classified"] > 0
 
 
 def test_bench__smoke_without_results__writes_nothing():

@@ -431,11 +431,17 @@ def _detail(actor: Any, number: str, *, registered: Event | None = None) -> Even
 
 
 def _answer(actor: Any, event: Event, status: int) -> Any:
-    try:
-        return Status(status, _detail(actor, event.number))
-    except Http404:
-        fresh = Event.objects.select_related(*selectors.DETAIL_JOINS).get(pk=event.pk)
-        return Status(status, _detail(actor, event.number, registered=fresh))
+    # The actor registered this event (or its retried request did): it is shown to them
+    # whether or not it lies in their scope, so it is read once by its key rather than
+    # through the scoped look-up first (the same answer, one query and its 14 joins less).
+    fresh = Event.objects.select_related(*ANSWER_JOINS).get(pk=event.pk)
+    return Status(status, _detail(actor, event.number, registered=fresh))
+
+
+# Without the joins a just-registered event leaves empty (merged, external-loop origin,
+# handled by, registered by): the answer reads them only when set.
+ANSWER_JOINS = tuple(j for j in selectors.DETAIL_JOINS
+                     if j not in ("merged_into", "external_of", "assigned_to", "intake_by"))
 
 
 def _requester(actor: Any, payload: EventIn) -> dict[str, Any]:

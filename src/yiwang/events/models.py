@@ -620,6 +620,39 @@ class ClientSystem(models.Model):
         return self.name
 
 
+class HistoryImport(models.Model):
+    """One file of closed historical events being (or having been) imported: the
+    checkpoint that lets an interrupted import resume where its last batch committed."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running or interrupted")
+        DONE = "done", _("Done")
+
+    file_sha256 = models.CharField(max_length=64, unique=True)
+    file_name = models.CharField(_("file"), max_length=300)
+    format = models.CharField(max_length=8)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    rows_done = models.PositiveIntegerField(_("rows read"), default=0)
+    created = models.PositiveIntegerField(_("events created"), default=0)
+    duplicates = models.PositiveIntegerField(_("already imported"), default=0)
+    error_count = models.PositiveIntegerField(_("rows refused"), default=0)
+    errors = models.JSONField(default=list, blank=True)  # the first ones: row, field, reason
+    batches = models.PositiveIntegerField(default=0)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    scope_path_lookup = ""  # district-wide
+
+    class Meta:
+        verbose_name = _("historical event import")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status}, {self.rows_done} rows)"
+
+
 class ClassifierModel(models.Model):
     """A trained classification model of this deployment, with its version and metrics."""
 

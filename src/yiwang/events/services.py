@@ -319,6 +319,13 @@ def event_create(
     calendar = WorkCalendar.load()
     unit, limit = limits_for(appeal_type, urgent)
     phone = reporter_phone.strip()
+    response_clock = clock_start(unit=ClockUnit.HOURS,
+                                 limit=settings.YIWANG_EVENT_RESPONSE_HOURS,
+                                 at=received_at, calendar=calendar)
+    clock = clock_start(unit=unit, limit=limit, at=received_at, calendar=calendar)
+    dispatch_unit = district_unit()
+    # The gap-free daily number locks its counter until the transaction commits, so it
+    # is taken last: concurrent intakes wait for each other as briefly as possible.
     event = Event(
         number=event_number(received_at), channel=channel, source_ref=source_ref,
         appeal_type=appeal_type, urgent=urgent, title=(title or description)[:200].strip(),
@@ -329,11 +336,8 @@ def event_create(
         reporter_name=reporter_name.strip()[:100], reporter_phone=phone,
         reporter_phone_index=phone_index(phone) if phone else "", anonymous=anonymous,
         intake_by=actor if getattr(actor, "is_authenticated", False) else None,
-        dispatch_unit=district_unit(), received_at=received_at,
-        response_clock=clock_start(unit=ClockUnit.HOURS,
-                                   limit=settings.YIWANG_EVENT_RESPONSE_HOURS,
-                                   at=received_at, calendar=calendar),
-        clock=clock_start(unit=unit, limit=limit, at=received_at, calendar=calendar))
+        dispatch_unit=dispatch_unit, received_at=received_at,
+        response_clock=response_clock, clock=clock)
     try:
         with transaction.atomic():
             event.save()
