@@ -86,6 +86,10 @@ def test_queue__waiting_events_with_suggestion_location_flag_and_deadline(d):
     assert waiting.number in text and lost.number in text and done.number not in text
     assert "Location to check" in text and "Shopfront" not in text
     assert 'name="dispatch-unit"' in text and "(suggested)" in text  # quick dispatch
+    suggested = services.default_handler(waiting)
+    assert suggested is not None
+    assert f'<option value="{suggested.pk}" selected>{suggested.name} (suggested)</option>' \
+        in text
     assert done.number in page(d.users["dispatcher"], "queue", tab="all")
 
 

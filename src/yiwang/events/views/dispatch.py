@@ -15,7 +15,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, re_path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -113,6 +115,7 @@ class _Targets:
             path__startswith=root or "/", kind__in=kinds, is_active=True
         ).order_by("kind", "path")[:1000])
         self._memo: dict[int, list[OrgUnit]] = {}
+        self._options: dict[int, str] = {}
 
     def of(self, centre: OrgUnit) -> list[OrgUnit]:
         if centre.pk not in self._memo:
@@ -121,6 +124,25 @@ class _Targets:
             self._memo[centre.pk] = [u for u in self.units if u.kind in kinds
                                      and u.path.startswith(centre.path) and u.pk != centre.pk]
         return self._memo[centre.pk]
+
+    def options(self, centre: OrgUnit) -> str:
+        """The ``<option>``s of the centre's targets, rendered once per page: a queue of
+        25 rows at the district would otherwise render thousands of options through the
+        template engine (most of the page's time)."""
+        if centre.pk not in self._options:
+            self._options[centre.pk] = format_html_join(
+                "", '<option value="{}">{}</option>', ((u.pk, u.name) for u in self.of(centre)))
+        return self._options[centre.pk]
+
+
+def _lead_options(options: str, suggested: OrgUnit | None) -> str:
+    """The centre's options with the suggested unit chosen and marked."""
+    if suggested is None:
+        return options
+    plain = format_html('<option value="{}">{}</option>', suggested.pk, suggested.name)
+    marked = format_html('<option value="{}" selected>{} ({})</option>', suggested.pk,
+                         suggested.name, _("suggested"))
+    return mark_safe(options.replace(plain, marked, 1))  # noqa: S308 — both sides escaped
 
 
 def _rows(user: Any, events: list[Event], *, quick_dispatch: bool) -> list[dict[str, Any]]:
@@ -138,13 +160,15 @@ def _rows(user: Any, events: list[Event], *, quick_dispatch: bool) -> list[dict[
         pending = returns.get(event.pk)
         can_dispatch = bool(targets and event.status == EventStatus.RECEIVED
                             and not (pending and pending.disputed))
+        options = targets.options(event.dispatch_unit) if targets and can_dispatch else ""
         rows.append({
             "event": event, "deadline": reader.of(event),  # type: ignore[arg-type]
             "response": _response_state(event, reader),
             "top": (event.suggestions or [None])[0],
             "suggested": suggested, "returned": pending,
             "can_dispatch": can_dispatch,
-            "targets": targets.of(event.dispatch_unit) if targets and can_dispatch else [],
+            "co_options": options,
+            "lead_options": _lead_options(options, suggested) if options else "",
             "dispatch_url": action_url("dispatch", event.number),
             "accept_url": action_url("accept", event.number),
         })
