@@ -308,10 +308,13 @@ def case_statistics_with_total(
         # Every rating of a live case, and the ratings of settled cases that are not
         # settled themselves (new since the watermark, or bad with a rectification under
         # way): few, found by their ids first.
-        ratings = [Rating.objects.filter(case__in=part.values("id")) for part in live_parts]
+        # A rating is given after its case was submitted (at ``start`` or later): the
+        # bound lets the rating index cut the scan to the period.
+        rated = Rating.objects.filter(created_at__gte=start)
+        ratings = [rated.filter(case__in=part.values("id")) for part in live_parts]
         unsettled = _unsettled_rating_ids(mark)
         if unsettled:
-            ratings.append(Rating.objects.filter(
+            ratings.append(rated.filter(
                 pk__in=unsettled, case__in=settled.filter(
                     submitted_at__gte=days[0], submitted_at__lt=days[1]).values("id")))
     if by == "none":
