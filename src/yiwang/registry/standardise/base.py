@@ -1,0 +1,163 @@
+"""What every standardisation rule shares: the result shape, text clean-up and the batch
+runner that applies a rule to a column of millions of values.
+
+A rule is a plain function ``str | None -> <Result>``; its batch form returns a
+``pyarrow.Table`` with one column per result field, in input order. The batch runner
+evaluates each *distinct* value once (real columns repeat a lot: names, dates,
+enterprise names) and lets a rule add a vectorised fast path for the rows already in
+canonical shape (ID numbers, credit codes, phone numbers), so only the messy rest goes
+through Python.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Reason codes. A rule's ``reason`` is empty for a clean valid value; for a valid value
+# it may carry a note (what was repaired or guessed); for an invalid one it says why.
+EMPTY = "empty"
+
+_SPACES = re.compile(r"\s+")
+# Unicode digits that NFKC does not fold (Arabic-Indic and friends) must never pass as
+# ASCII digits: see core.validators._ascii_digits.
+_CHINESE_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")}
+_CHINESE_DIGITS.update({"零": "0", "○": "0", "Ｏ": "0", "两": "2"})
+
+
+def fold(text: str) -> str:
+    """NFKC (full-width letters, digits and brackets to ASCII) with whitespace collapsed."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def squeeze(text: str) -> str:
+    """:func:`fold` and every space removed (codes, CJK names, addresses)."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text))
+
+
+def chinese_digits(text: str) -> str:
+    """``二〇二四`` → ``2024`` (digit by digit, no place values)."""
+    return "".join(_CHINESE_DIGITS.get(c, c) for c in text)
+
+
+def chinese_number(text: str) -> int | None:
+    """A small Chinese numeral with place values: ``十五`` 15, ``二十一`` 21, ``三百零二``
+    302, ``一二零三`` 1203 (digit by digit); None if ``text`` is not one."""
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        return int(text)
+    if all(c in _CHINESE_DIGITS for c in text):
+        return int(chinese_digits(text))
+    total, current = 0, 0
+    for char in text:
+        if char in _CHINESE_DIGITS:
+            current = int(_CHINESE_DIGITS[char])
+        elif char in "十百千":
+            unit = {"十": 10, "百": 100, "千": 1000}[char]
+            total += (current or 1) * unit
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+R = TypeVar("R")
+
+
+def result_schema(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]
+
+
+def to_table(results: Sequence[Any], cls: type,
+             types: dict[str, pa.DataType] | None = None) -> pa.Table:
+    """A table with one column per field of the result dataclass ``cls``."""
+    types = types or {}
+    columns = {}
+    for name in result_schema(cls):
+        values = [getattr(r, name) for r in results]
+        columns[name] = pa.array(values, type=types.get(name))
+    return pa.table(columns)
+
+
+def as_strings(values: Iterable[str | None] | pa.Array | pa.ChunkedArray) -> pa.StringArray:
+    """Any column of text (a list, a pyarrow array or chunked array, numbers too) as one
+    ``pa.string()`` array."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not isinstance(values, pa.Array):
+        values = pa.array(list(values), type=pa.string()) if not isinstance(
+            values, np.ndarray) else pa.array(values.astype(str))
+    if pa.types.is_large_string(values.type) or not pa.types.is_string(values.type):
+        values = pc.cast(values, pa.string())
+    return values
+
+
+FastPath = Callable[[pa.StringArray], tuple[np.ndarray, pa.Table] | None]
+
+
+def run_batch(values: Iterable[str | None] | pa.Array | pa.ChunkedArray, *,
+              rule: Callable[[str | None], R], cls: type,
+              types: dict[str, pa.DataType] | None = None,
+              fast: FastPath | None = None) -> pa.Table:
+    """Apply ``rule`` to a column; one output row per input row, in order.
+
+    ``fast`` (optional) takes the whole column and returns the row indices it settled and
+    their results as a table of the same schema; the other rows go through ``rule``,
+    once per distinct value.
+    """
+    column = as_strings(values)
+    n = len(column)
+    parts: list[pa.Table] = []
+    order: list[np.ndarray] = []
+    rest = np.arange(n)
+    if fast is not None and n:
+        settled = fast(column)
+        if settled is not None:
+            done, table = settled
+            parts.append(table)
+            order.append(done)
+            keep = np.ones(n, dtype=bool)
+            keep[done] = False
+            rest = np.flatnonzero(keep)
+    if len(rest):
+        subset = column if len(rest) == n else column.take(pa.array(rest))
+        encoded = subset.dictionary_encode()
+        distinct = encoded.dictionary.to_pylist()
+        results = [rule(v) for v in distinct]
+        if encoded.null_count:
+            results.append(rule(None))
+            indices = pc.fill_null(encoded.indices, len(distinct))
+        else:
+            indices = encoded.indices
+        parts.append(to_table(results, cls, types).take(indices))
+        order.append(rest)
+    if not parts:
+        return to_table([], cls, types)
+    table = pa.concat_tables([p.cast(parts[0].schema) for p in parts])
+    if len(order) == 1 and len(order[0]) == n and bool((order[0] == np.arange(n)).all()):
+        return table
+    return table.take(pa.array(np.argsort(np.concatenate(order), kind="stable")))
+
+
+def ascii_matrix(column: pa.StringArray, width: int) -> np.ndarray:
+    """The bytes of a column whose values are all ``width`` ASCII characters, as an
+    ``(n, width)`` matrix (no Python strings)."""
+    if column.offset or column.null_count:
+        column = pa.concat_arrays([column])
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[: len(column) + 1]
+    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)
+    return data[offsets[0]: offsets[-1]].reshape(len(column), width)
+
+
+def matching(column: pa.StringArray, pattern: str) -> np.ndarray:
+    """Row indices whose value matches ``pattern`` (nulls never match)."""
+    mask = pc.match_substring_regex(column, pattern)
+    return np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
