@@ -161,3 +161,21 @@ def matching(column: pa.StringArray, pattern: str) -> np.ndarray:
     """Row indices whose value matches ``pattern`` (nulls never match)."""
     mask = pc.match_substring_regex(column, pattern)
     return np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def digits_value(matrix: np.ndarray) -> np.ndarray:
+    """The integers written by an ``(n, width)`` matrix of ASCII digits."""
+    out = np.zeros(len(matrix), dtype=np.int64)
+    for col in range(matrix.shape[1]):
+        out = out * 10 + (matrix[:, col].astype(np.int64) - 48)
+    return out
+
+
+def real_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Which (year, month, day) triples are days of the Gregorian calendar."""
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days = _MONTH_DAYS[np.clip(month, 0, 12)] + (leap & (month == 2))
+    return (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)

@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 
 from yiwang.core.validators import ID_CHECK, ID_WEIGHTS, parse_id_number
 
-from .base import EMPTY, ascii_matrix, matching, run_batch, squeeze
+from .base import EMPTY, ascii_matrix, digits_value, matching, real_dates, run_batch, squeeze
 
 RESIDENT, HK, MACAO, TAIWAN = "resident", "hk_permit", "macao_permit", "taiwan_permit"
 FOREIGN_2023, FOREIGN_2017 = "foreign_2023", "foreign_2017"
@@ -124,14 +124,6 @@ _WEIGHTS = np.asarray(ID_WEIGHTS, dtype=np.int64)
 _PROVINCE_OK = np.zeros(100, dtype=bool)
 _PROVINCE_OK[[int(p) for p in PROVINCES]] = True
 _PROVINCE_OK[[81, 82, 83]] = True  # only with 0000 after them, checked below
-_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-
-
-def _number(matrix: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(matrix), dtype=np.int64)
-    for col in range(matrix.shape[1]):
-        out = out * 10 + (matrix[:, col].astype(np.int64) - 48)
-    return out
 
 
 def _fast(column: pa.StringArray, today: dt.date) -> tuple[np.ndarray, pa.Table] | None:
@@ -145,15 +137,12 @@ def _fast(column: pa.StringArray, today: dt.date) -> tuple[np.ndarray, pa.Table]
     digits = matrix[:, :17].astype(np.int64) - 48
     check_ok = _CHECK[(digits @ _WEIGHTS) % 11] == matrix[:, 17]
     province = digits[:, 0] * 10 + digits[:, 1]
-    region = _number(matrix[:, :6])
+    region = digits_value(matrix[:, :6])
     permit = np.isin(region, [810000, 820000, 830000])
     region_ok = (_PROVINCE_OK[province] & ((province < 81) | permit)) | (digits[:, 0] == 9)
-    year = _number(matrix[:, 6:10])
-    month, day = _number(matrix[:, 10:12]), _number(matrix[:, 12:14])
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_ok = (month >= 1) & (month <= 12)
-    days = _MONTH_DAYS[np.clip(month, 0, 12)] + (leap & (month == 2))
-    date_ok = month_ok & (day >= 1) & (day <= days) & (year >= 1890)
+    year = digits_value(matrix[:, 6:10])
+    month, day = digits_value(matrix[:, 10:12]), digits_value(matrix[:, 12:14])
+    date_ok = real_dates(year, month, day) & (year >= 1890)
     date_ok &= year * 10000 + month * 100 + day <= int(today.strftime("%Y%m%d"))
     ok = check_ok & region_ok & date_ok
     if not ok.any():
