@@ -43,6 +43,7 @@ _PLACEHOLDERS = frozenset({
     "TEST", "XXX", "NULL", "NONE", "N/A", "NA", "UNKNOWN", "-", "--", "/", "?", "？",
 })
 _KEEP = frozenset("乾於昇")  # standard simplified name characters that t2s would change
+_KEEP_RE = re.compile(f"[{''.join(_KEEP)}]")
 COMPOUND_SURNAMES = frozenset((
     "欧阳", "司徒", "上官", "诸葛", "司马", "东方", "皇甫", "尉迟", "公孙", "慕容",
     "夏侯", "长孙", "宇文", "轩辕", "令狐", "钟离", "端木", "申屠", "万俟", "单于",
@@ -81,7 +82,7 @@ def _t2s() -> Any:
 def to_simplified(text: str) -> str:
     """OpenCC ``t2s``, keeping the name characters it would wrongly merge."""
     converted: str = _t2s().convert(text)
-    if len(converted) != len(text):
+    if converted == text or len(converted) != len(text) or not _KEEP_RE.search(text):
         return converted
     return "".join(o if o in _KEEP else c for o, c in zip(text, converted, strict=True))
 
