@@ -205,7 +205,7 @@ def _divisions(text: str, gazetteer: Gazetteer
 
 # A room number right after the building label: everything before it is parsed once per
 # building, which is what makes a column of 5 million addresses affordable.
-_ROOM_TAIL = re.compile(r"^(.*(?:栋|座|幢|号楼|棟))(\d{1,5})(?:室|房|号房)?$")
+_ROOM_TAIL = re.compile(r"^(.*(?:栋|座|幢|号楼|棟))([0-9]{1,5})(?:室|房|号房)?$")
 
 
 def _with_room(result: AddressResult, room: str) -> AddressResult:

@@ -26,7 +26,8 @@ LIMITED, JOINT_STOCK, PARTNERSHIP, SOLE, COOPERATIVE, COMPANY, OTHER = (
 # Longest first: the first that ends the name wins.
 LEGAL_FORMS: tuple[tuple[str, str], ...] = (
     ("合伙企业（有限合伙）", PARTNERSHIP), ("合伙企业（普通合伙）", PARTNERSHIP),
-    ("股份有限公司", JOINT_STOCK), ("股份公司", JOINT_STOCK), ("有限责任公司", LIMITED),
+    ("股份有限责任公司", JOINT_STOCK), ("股份有限公司", JOINT_STOCK), ("股份公司", JOINT_STOCK),
+    ("有限责任公司", LIMITED),
     ("有限公司", LIMITED), ("（有限合伙）", PARTNERSHIP), ("（普通合伙）", PARTNERSHIP),
     ("（特殊普通合伙）", PARTNERSHIP), ("合伙企业", PARTNERSHIP), ("个人独资企业", SOLE),
     ("农民专业合作社", COOPERATIVE), ("专业合作社", COOPERATIVE), ("合作社", COOPERATIVE),
