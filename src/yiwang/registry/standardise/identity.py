@@ -102,8 +102,10 @@ def standardise_id_number(raw: str | None, *, today: dt.date | None = None) -> I
         text, note = tokens[0], TEXT_REMOVED
     if _FOREIGN_2017.match(text):
         return _foreign_2017(text, today)
-    if len(text) == 18 and text.isdigit() and text[0] == "9":
-        pass  # 2023 permanent-residence card: province code at 2–3, nationality at 4–6
+    if len(text) == 18 and text[:17].isdigit() and text[0] == "9":
+        # 2023 permanent-residence card: accepting province at 2–3, nationality at 4–6.
+        if text[1:3] not in PROVINCES:
+            return _invalid("id_region", FOREIGN_2023)
     elif (len(text) in (15, 18) and text[:2] not in PROVINCES and text[:6] not in PERMITS
           and text[:17].isdigit()):
         return _invalid("id_region")
@@ -139,7 +141,9 @@ def _fast(column: pa.StringArray, today: dt.date) -> tuple[np.ndarray, pa.Table]
     province = digits[:, 0] * 10 + digits[:, 1]
     region = digits_value(matrix[:, :6])
     permit = np.isin(region, [810000, 820000, 830000])
-    region_ok = (_PROVINCE_OK[province] & ((province < 81) | permit)) | (digits[:, 0] == 9)
+    foreign = digits[:, 0] == 9
+    region_ok = np.where(foreign, _PROVINCE_OK[digits[:, 1] * 10 + digits[:, 2]] & (
+        digits[:, 1] < 8), _PROVINCE_OK[province] & ((province < 81) | permit))
     year = digits_value(matrix[:, 6:10])
     month, day = digits_value(matrix[:, 10:12]), digits_value(matrix[:, 12:14])
     date_ok = real_dates(year, month, day) & (year >= 1890)
