@@ -48,7 +48,7 @@ REGISTRANT_TYPES = {
 }
 # Letters that the credit-code alphabet leaves out and people type instead of a digit.
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "Z": "2", "S": "5", "V": "U"})
-_TOKEN = re.compile(r"[0-9A-Z]{18}|[0-9A-Z]{8}-?[0-9X]|[0-9]{15}")
+_TOKEN = re.compile(r"(?<![0-9A-Z])(?:[0-9A-Z]{18}|[0-9]{15}|[0-9A-Z]{8}-?[0-9X])(?![0-9A-Z])")
 _ORG_RE = re.compile(r"^[0-9A-Z]{8}[0-9X]$", re.ASCII)
 _SEPARATORS = str.maketrans("", "", " -_.·/\\'\"`")
 

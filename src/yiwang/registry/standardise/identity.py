@@ -45,7 +45,8 @@ CONVERTED_15 = "converted_15"
 TEXT_REMOVED = "text_removed"
 
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+?\d+$")
-_TOKEN = re.compile(r"[0-9]{17}[0-9X]|[A-Z]{3}[0-9]{12}|[0-9]{15}")
+_TOKEN = re.compile(
+    r"(?<![0-9A-Z])(?:[0-9]{17}[0-9X]|[A-Z]{3}[0-9]{12}|[0-9]{15})(?![0-9A-Z])")
 _FOREIGN_2017 = re.compile(r"^[A-Z]{3}(\d{2})(\d{6})(\d{4})$", re.ASCII)
 _SEPARATORS = str.maketrans("", "", "-_.·/\\'\"`,，")
 

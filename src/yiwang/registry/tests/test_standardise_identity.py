@@ -60,6 +60,7 @@ CASES = [
     ("身份证 " + RESIDENT + " 或 " + WOMAN, None, "", False, "id_format"),
     ("USA319913412001", None, "foreign_2017", False, "id_birth"),
     ("不详", None, "", False, "id_format"),
+    (f"身份证号{RESIDENT}9", None, "", False, "id_format"),
 ]
 
 
