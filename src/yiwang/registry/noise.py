@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -31,8 +32,11 @@ def _pick(rng: np.random.Generator, n: int, shares: Sequence[float]) -> np.ndarr
     return rng.choice(len(p), size=n, p=p / p.sum())
 
 
-def _apply(values: Sequence[str], rng: np.random.Generator,
-           variants: Sequence[tuple[float, Callable[[str], tuple[str | None, str | None]]]]
+T = TypeVar("T")
+
+
+def _apply(values: Sequence[T], rng: np.random.Generator,
+           variants: Sequence[tuple[float, Callable[[T], tuple[str | None, str | None]]]]
            ) -> Noisy:
     choice = _pick(rng, len(values), [share for share, _ in variants])
     noisy: list[str | None] = []
@@ -174,14 +178,7 @@ def dates(values: Sequence[dt.date], rng: np.random.Generator, *,
         (0.02, lambda d: (f"{d.year}-{d.month:02d}-32", None)),
         (0.02, lambda d: ("不详", None)),
     ]
-    choice = _pick(rng, len(values), [s for s, _ in variants])
-    noisy: list[str | None] = []
-    expected: list[str | None] = []
-    for day, k in zip(values, choice.tolist(), strict=True):
-        out, want = variants[k][1](day)
-        noisy.append(out)
-        expected.append(want)
-    return noisy, expected
+    return _apply(values, rng, variants)
 
 
 def enterprise_names(values: Sequence[str], rng: np.random.Generator) -> Noisy:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from .base import EMPTY, chinese_number, run_batch, squeeze
-from .gazetteer import COMMUNITY_SUFFIXES, STREET_SUFFIXES, Gazetteer, Place
+from .gazetteer import COMMUNITY_SUFFIXES, STREET_SUFFIXES, Gazetteer, NameIndex, Place
 from .names import to_simplified
 
 BUILDING, COMMUNITY, STREET = "building", "community", "street"
@@ -49,6 +49,7 @@ _HEAD = re.compile(r"^(?:中国)?(?:广东省?)?(?:深圳市?)?")
 _DISTRICT = re.compile(r"^([\u4e00-\u9fff]{2,3}?)(?:区|新区)")
 _STREET = re.compile(r"^(.{1,6}?)(?:" + "|".join(STREET_SUFFIXES) + ")")
 _COMMUNITY = re.compile(r"^(.{1,6}?)(?:" + "|".join(COMMUNITY_SUFFIXES) + ")")
+_ROAD_WORD = re.compile(r"^(?:大道|路|街|巷|道)")
 _ROAD = re.compile(r"^(.{1,10}?(?:大道|路|街|巷|道))(?=\d)")
 _NUMBER = re.compile(r"^(\d+(?:[-之]\d+)?)(?:号|號)?")
 _BUILDING = re.compile(r"^(.*?)(\d+|[A-Za-z])(?:栋|座|幢|号楼|棟)")
@@ -168,39 +169,36 @@ def parse_address(raw: str | None, *, gazetteer: Gazetteer) -> AddressResult:
                          building_id, lon, lat)
 
 
+def _division(text: str, gazetteer: Gazetteer, *, suffixed: re.Pattern[str],
+              shorts: re.Pattern[str], index: NameIndex, places: dict[str, Place]
+              ) -> tuple[Place | None, str, bool]:
+    """The street or community at the head of ``text`` (``福海街道`` or just ``福海``),
+    the rest of the text, and whether the name matched by sound or by one edit."""
+    if gazetteer.road_re and gazetteer.road_re.match(text):
+        return None, text, False  # 和平路 is a road even where 和平 is a community
+    if match := suffixed.match(text):
+        # An unknown name is dropped: the community or road may still place the address.
+        code, how = index.find(match.group(1))
+        return (places[code] if code else None), text[match.end():], how not in ("exact", "")
+    if match := shorts.match(text):
+        code, _ = index.find(match.group(0))
+        rest = text[match.end():]
+        if code and not _ROAD_WORD.match(rest):
+            return places[code], rest, False
+    return None, text, False
+
+
 def _divisions(text: str, gazetteer: Gazetteer
                ) -> tuple[Place | None, Place | None, str, bool]:
     """The street and community at the head of ``text``, the rest of the text, and
     whether a name was matched by sound or by one edit."""
-    street: Place | None = None
-    community: Place | None = None
-    fuzzy: list[str] = []
-    road_next = bool(gazetteer.road_re and gazetteer.road_re.match(text))
-    if not road_next and (match := _STREET.match(text)):
-        # An unknown street name is dropped: the community or road may still place it.
-        code, how = gazetteer.street_index.find(match.group(1))
-        text = text[match.end():]
-        if code:
-            street = gazetteer.streets[code]
-            fuzzy += [how] if how != "exact" else []
-    elif not road_next and (match := gazetteer.street_re.match(text)):
-        code, _ = gazetteer.street_index.find(match.group(0))
-        rest = text[match.end():]
-        if code and not re.match(r"^(大道|路|街|巷|道)", rest):
-            street, text = gazetteer.streets[code], rest
-    road_next = bool(gazetteer.road_re and gazetteer.road_re.match(text))
-    if not road_next and (match := _COMMUNITY.match(text)):
-        code, how = gazetteer.community_index.find(match.group(1))
-        text = text[match.end():]
-        if code:
-            community = gazetteer.communities[code]
-            fuzzy += [how] if how != "exact" else []
-    elif not road_next and (match := gazetteer.community_re.match(text)):
-        code, _ = gazetteer.community_index.find(match.group(0))
-        rest = text[match.end():]
-        if code and not re.match(r"^(大道|路|街|巷|道)", rest):
-            community, text = gazetteer.communities[code], rest
-    return street, community, text, bool(fuzzy)
+    street, text, fuzzy_street = _division(
+        text, gazetteer, suffixed=_STREET, shorts=gazetteer.street_re,
+        index=gazetteer.street_index, places=gazetteer.streets)
+    community, text, fuzzy_community = _division(
+        text, gazetteer, suffixed=_COMMUNITY, shorts=gazetteer.community_re,
+        index=gazetteer.community_index, places=gazetteer.communities)
+    return street, community, text, fuzzy_street or fuzzy_community
 
 
 # A room number right after the building label: everything before it is parsed once per

@@ -29,7 +29,7 @@ from yiwang.core.validators import (
     org_code_check_char,
 )
 
-from .base import EMPTY, ascii_matrix, matching, run_batch, squeeze
+from .base import EMPTY, ascii_matrix, matching, run_batch, settled, squeeze
 
 USCC, ORG_CODE, REGISTRATION = "uscc", "org_code", "registration_number"
 CORRECTED = "corrected_confusable"  # O→0, I→1 … and then the check character agreed
@@ -146,20 +146,13 @@ def _fast(column: pa.StringArray) -> tuple[np.ndarray, pa.Table] | None:
     if not ok.any():
         return None
     subset = subset.filter(pa.array(ok))
-    n = len(subset)
-    prefix = pc.utf8_slice_codeunits(subset, 0, 2)
     types = pa.array(list(REGISTRANT_TYPES), type=pa.string())
     names = pa.array(list(REGISTRANT_TYPES.values()), type=pa.string())
-    position = pc.index_in(prefix, value_set=types)
-    return rows[ok], pa.table({
-        "value": subset,
-        "kind": pa.array([USCC] * n, type=pa.string()),
-        "valid": pa.array(np.ones(n, dtype=bool)),
-        "reason": pa.array([""] * n, type=pa.string()),
-        "org_code": pc.utf8_slice_codeunits(subset, 8, 17),
-        "region": pc.utf8_slice_codeunits(subset, 2, 8),
-        "registrant": pc.fill_null(names.take(position), "other"),
-    })
+    position = pc.index_in(pc.utf8_slice_codeunits(subset, 0, 2), value_set=types)
+    return rows[ok], settled(
+        subset, USCC, org_code=pc.utf8_slice_codeunits(subset, 8, 17),
+        region=pc.utf8_slice_codeunits(subset, 2, 8),
+        registrant=pc.fill_null(names.take(position), "other"))
 
 
 def standardise_credit_codes(values: object) -> pa.Table:

@@ -38,6 +38,7 @@ from .base import (
     matching,
     real_dates,
     run_batch,
+    settled,
 )
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -201,14 +202,7 @@ def _fast(column: pa.StringArray) -> tuple[np.ndarray, pa.Table] | None:
     if not ok.any():
         return None
     values = subset.filter(pa.array(ok))
-    n = len(values)
-    return rows[ok], pa.table({
-        "value": values,
-        "kind": pa.array(["iso"] * n, type=pa.string()),
-        "valid": pa.array(np.ones(n, dtype=bool)),
-        "reason": pa.array([""] * n, type=pa.string()),
-        "ambiguous": pa.array(np.zeros(n, dtype=bool)),
-    })
+    return rows[ok], settled(values, "iso", ambiguous=pa.array(np.zeros(len(values), bool)))
 
 
 def standardise_dates(values: object, *, day_first: bool = False,

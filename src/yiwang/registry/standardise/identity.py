@@ -29,7 +29,16 @@ from django.core.exceptions import ValidationError
 
 from yiwang.core.validators import ID_CHECK, ID_WEIGHTS, parse_id_number
 
-from .base import EMPTY, ascii_matrix, digits_value, matching, real_dates, run_batch, squeeze
+from .base import (
+    EMPTY,
+    ascii_matrix,
+    digits_value,
+    matching,
+    real_dates,
+    run_batch,
+    settled,
+    squeeze,
+)
 
 RESIDENT, HK, MACAO, TAIWAN = "resident", "hk_permit", "macao_permit", "taiwan_permit"
 FOREIGN_2023, FOREIGN_2017 = "foreign_2023", "foreign_2017"
@@ -163,15 +172,9 @@ def _fast(column: pa.StringArray, today: dt.date) -> tuple[np.ndarray, pa.Table]
     birth = pc.binary_join_element_wise(
         pc.utf8_slice_codeunits(values, 6, 10), pc.utf8_slice_codeunits(values, 10, 12),
         pc.utf8_slice_codeunits(values, 12, 14), "-")
-    table = pa.table({
-        "value": values,
-        "kind": pa.array(kind.tolist(), type=pa.string()),
-        "valid": pa.array(np.ones(n, dtype=bool)),
-        "reason": pa.array([""] * n, type=pa.string()),
-        "birth_date": birth,
-        "sex": pa.array(np.where(digits[ok, 16] % 2 == 1, "M", "F").tolist(), type=pa.string()),
-    })
-    return rows[ok], table
+    sex = np.where(digits[ok, 16] % 2 == 1, "M", "F")
+    return rows[ok], settled(values, pa.array(kind.tolist(), type=pa.string()),
+                             birth_date=birth, sex=pa.array(sex.tolist(), type=pa.string()))
 
 
 def standardise_id_numbers(values: object, *, today: dt.date | None = None) -> pa.Table:

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 
 from yiwang.core.validators import normalize_phone
 
-from .base import EMPTY, fold, matching, run_batch
+from .base import EMPTY, fold, matching, run_batch, settled
 
 MOBILE, LANDLINE, SERVICE = "mobile", "landline", "service"
 ASSUMED_AREA = "assumed_area_code"  # 88888888 → 0755-88888888
@@ -129,15 +129,8 @@ def _fast(column: pa.StringArray) -> tuple[np.ndarray, pa.Table] | None:
     if not len(rows):
         return None
     values = column.take(pa.array(rows))
-    n = len(rows)
-    return rows, pa.table({
-        "value": values,
-        "kind": pa.array([MOBILE] * n, type=pa.string()),
-        "valid": pa.array(np.ones(n, dtype=bool)),
-        "reason": pa.array([""] * n, type=pa.string()),
-        "numbers": pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32)),
-                                            values),
-    })
+    offsets = pa.array(np.arange(len(rows) + 1, dtype=np.int32))
+    return rows, settled(values, MOBILE, numbers=pa.ListArray.from_arrays(offsets, values))
 
 
 def standardise_phones(values: object, *, default_area: str = DEFAULT_AREA) -> pa.Table:
