@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from .base import EMPTY, chinese_number, run_batch, squeeze
+from .base import EMPTY, Column, chinese_number, run_batch, squeeze
 from .gazetteer import COMMUNITY_SUFFIXES, STREET_SUFFIXES, Gazetteer, NameIndex, Place
 from .names import to_simplified
 
@@ -212,7 +212,7 @@ def _with_room(result: AddressResult, room: str) -> AddressResult:
     return dataclasses.replace(result, room=room, value=f"{result.value}{room}室")
 
 
-def parse_addresses(values: object, *, gazetteer: Gazetteer) -> pa.Table:
+def parse_addresses(values: Column, *, gazetteer: Gazetteer) -> pa.Table:
     """:func:`parse_address` over a column (list or pyarrow array): same results, with
     the part before the room parsed once per distinct building."""
     prefixes: dict[str, AddressResult] = {}

@@ -15,7 +15,7 @@ import dataclasses
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -87,23 +87,23 @@ def to_table(results: Sequence[Any], cls: type,
     return pa.table(columns)
 
 
-def as_strings(values: Iterable[str | None] | pa.Array | pa.ChunkedArray) -> pa.StringArray:
+def as_strings(values: Column) -> pa.StringArray:
     """Any column of text (a list, a pyarrow array or chunked array, numbers too) as one
     ``pa.string()`` array."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if not isinstance(values, pa.Array):
-        values = pa.array(list(values), type=pa.string()) if not isinstance(
-            values, np.ndarray) else pa.array(values.astype(str))
+        values = pa.array(list(values), type=pa.string())
     if pa.types.is_large_string(values.type) or not pa.types.is_string(values.type):
         values = pc.cast(values, pa.string())
     return values
 
 
+Column: TypeAlias = Iterable[str | None] | pa.Array | pa.ChunkedArray
 FastPath = Callable[[pa.StringArray], tuple[np.ndarray, pa.Table] | None]
 
 
-def run_batch(values: Iterable[str | None] | pa.Array | pa.ChunkedArray, *,
+def run_batch(values: Column, *,
               rule: Callable[[str | None], R], cls: type,
               types: dict[str, pa.DataType] | None = None,
               fast: FastPath | None = None) -> pa.Table:

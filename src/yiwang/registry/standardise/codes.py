@@ -29,7 +29,7 @@ from yiwang.core.validators import (
     org_code_check_char,
 )
 
-from .base import EMPTY, ascii_matrix, matching, run_batch, settled, squeeze
+from .base import EMPTY, Column, ascii_matrix, matching, run_batch, settled, squeeze
 
 USCC, ORG_CODE, REGISTRATION = "uscc", "org_code", "registration_number"
 CORRECTED = "corrected_confusable"  # O→0, I→1 … and then the check character agreed
@@ -155,8 +155,8 @@ def _fast(column: pa.StringArray) -> tuple[np.ndarray, pa.Table] | None:
         registrant=pc.fill_null(names.take(position), "other"))
 
 
-def standardise_credit_codes(values: object) -> pa.Table:
+def standardise_credit_codes(values: Column) -> pa.Table:
     """:func:`standardise_credit_code` over a column (list or pyarrow array)."""
-    return run_batch(values, rule=standardise_credit_code, cls=CodeResult,  # type: ignore[arg-type]
+    return run_batch(values, rule=standardise_credit_code, cls=CodeResult,
                      types={"value": pa.string(), "org_code": pa.string(),
                             "region": pa.string()}, fast=_fast)

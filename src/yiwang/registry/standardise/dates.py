@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from .base import (
     EMPTY,
+    Column,
     ascii_matrix,
     chinese_digits,
     chinese_number,
@@ -115,16 +116,17 @@ def standardise_date(raw: str | None, *, day_first: bool = False,
         return _invalid(EMPTY)
     text = fold(str(raw)).replace("／", "/")
     as_of = as_of or dt.date.today()
-    if _ZONED.search(text) and (day := _instant(text)):
-        return _make(day.year, day.month, day.day, "datetime")
+    if _ZONED.search(text) and (instant := _instant(text)):
+        return _make(instant.year, instant.month, instant.day, "datetime")
     kind_prefix = ""
     stripped = _TIME.sub("", text).strip()
     if stripped != text and stripped:
         text, kind_prefix = stripped, "datetime"
     text = _CN_NUMERAL.sub(_numeral, text.replace(" ", "") if "年" in text else text)
 
-    def made(kind: str, year: int, month: int, day: int, **kw: object) -> DateResult:
-        return _make(year, month, day, kind_prefix or kind, **kw)  # type: ignore[arg-type]
+    def made(kind: str, year: int, month: int, day: int, *, reason: str = "",
+             ambiguous: bool = False) -> DateResult:
+        return _make(year, month, day, kind_prefix or kind, reason=reason, ambiguous=ambiguous)
 
     if match := _YMD_CN.match(text):
         y, m, d = match.groups()
@@ -166,8 +168,8 @@ def standardise_date(raw: str | None, *, day_first: bool = False,
         if mon.lower() not in MONTHS:
             return _invalid("date_format")
         return made("month_name_day", int(y), MONTHS[mon.lower()], int(d))
-    if day := _instant(text):
-        return made("datetime", day.year, day.month, day.day)
+    if instant := _instant(text):
+        return made("datetime", instant.year, instant.month, instant.day)
     return _invalid("date_format")
 
 
@@ -205,10 +207,10 @@ def _fast(column: pa.StringArray) -> tuple[np.ndarray, pa.Table] | None:
     return rows[ok], settled(values, "iso", ambiguous=pa.array(np.zeros(len(values), bool)))
 
 
-def standardise_dates(values: object, *, day_first: bool = False,
+def standardise_dates(values: Column, *, day_first: bool = False,
                       as_of: dt.date | None = None) -> pa.Table:
     """:func:`standardise_date` over a column; each distinct spelling is parsed once."""
     as_of = as_of or dt.date.today()
     return run_batch(
-        values, rule=lambda v: standardise_date(v, day_first=day_first, as_of=as_of),  # type: ignore[arg-type]
+        values, rule=lambda v: standardise_date(v, day_first=day_first, as_of=as_of),
         cls=DateResult, types={"value": pa.string()}, fast=_fast)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from .base import EMPTY, fold, run_batch
+from .base import EMPTY, Column, fold, run_batch
 from .names import to_simplified
 
 LIMITED, JOINT_STOCK, PARTNERSHIP, SOLE, COOPERATIVE, COMPANY, OTHER = (
@@ -139,7 +139,7 @@ def _latin(text: str) -> EnterpriseNameResult:
     return EnterpriseNameResult(value, form, True, "", key or value.replace(" ", ""), value, "")
 
 
-def standardise_enterprise_names(values: object) -> pa.Table:
+def standardise_enterprise_names(values: Column) -> pa.Table:
     """:func:`standardise_enterprise_name` over a column (list or pyarrow array)."""
-    return run_batch(values, rule=standardise_enterprise_name,  # type: ignore[arg-type]
+    return run_batch(values, rule=standardise_enterprise_name,
                      cls=EnterpriseNameResult, types={"value": pa.string()})

@@ -31,6 +31,7 @@ from yiwang.core.validators import ID_CHECK, ID_WEIGHTS, parse_id_number
 
 from .base import (
     EMPTY,
+    Column,
     ascii_matrix,
     digits_value,
     matching,
@@ -177,9 +178,9 @@ def _fast(column: pa.StringArray, today: dt.date) -> tuple[np.ndarray, pa.Table]
                              birth_date=birth, sex=pa.array(sex.tolist(), type=pa.string()))
 
 
-def standardise_id_numbers(values: object, *, today: dt.date | None = None) -> pa.Table:
+def standardise_id_numbers(values: Column, *, today: dt.date | None = None) -> pa.Table:
     """:func:`standardise_id_number` over a column (list or pyarrow array)."""
     day = today or dt.date.today()
-    return run_batch(values, rule=lambda v: standardise_id_number(v, today=day),  # type: ignore[arg-type]
+    return run_batch(values, rule=lambda v: standardise_id_number(v, today=day),
                      cls=IdentityResult, types={"value": pa.string(), "birth_date": pa.string()},
                      fast=lambda column: _fast(column, day))

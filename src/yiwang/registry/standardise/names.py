@@ -24,7 +24,7 @@ from typing import Any
 import pyarrow as pa
 from pypinyin import lazy_pinyin
 
-from .base import EMPTY, fold, run_batch
+from .base import EMPTY, Column, fold, run_batch
 
 CHINESE, TRANSLITERATED, LATIN = "chinese", "transliterated", "latin"
 DOT = "·"
@@ -159,7 +159,7 @@ def standardise_name(raw: str | None) -> NameResult:
                       re.sub(r"[^a-z]", "", latin.lower()))
 
 
-def standardise_names(values: object) -> pa.Table:
+def standardise_names(values: Column) -> pa.Table:
     """:func:`standardise_name` over a column; each distinct name is worked out once."""
-    return run_batch(values, rule=standardise_name, cls=NameResult,  # type: ignore[arg-type]
+    return run_batch(values, rule=standardise_name, cls=NameResult,
                      types={"value": pa.string()})

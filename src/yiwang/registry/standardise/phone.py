@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 
 from yiwang.core.validators import normalize_phone
 
-from .base import EMPTY, fold, matching, run_batch, settled
+from .base import EMPTY, Column, fold, matching, run_batch, settled
 
 MOBILE, LANDLINE, SERVICE = "mobile", "landline", "service"
 ASSUMED_AREA = "assumed_area_code"  # 88888888 → 0755-88888888
@@ -133,8 +133,8 @@ def _fast(column: pa.StringArray) -> tuple[np.ndarray, pa.Table] | None:
     return rows, settled(values, MOBILE, numbers=pa.ListArray.from_arrays(offsets, values))
 
 
-def standardise_phones(values: object, *, default_area: str = DEFAULT_AREA) -> pa.Table:
+def standardise_phones(values: Column, *, default_area: str = DEFAULT_AREA) -> pa.Table:
     """:func:`standardise_phone` over a column (list or pyarrow array)."""
-    return run_batch(values, rule=lambda v: standardise_phone(v, default_area=default_area),  # type: ignore[arg-type]
+    return run_batch(values, rule=lambda v: standardise_phone(v, default_area=default_area),
                      cls=PhoneResult, types={"value": pa.string(),
                                              "numbers": pa.list_(pa.string())}, fast=_fast)
