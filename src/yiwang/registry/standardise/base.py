@@ -167,10 +167,12 @@ def ascii_matrix(column: pa.StringArray, width: int) -> np.ndarray:
     return data[offsets[0]: offsets[-1]].reshape(len(column), width)
 
 
-def matching(column: pa.StringArray, pattern: str) -> np.ndarray:
-    """Row indices whose value matches ``pattern`` (nulls never match)."""
-    mask = pc.match_substring_regex(column, pattern)
-    return np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
+def matching(column: pa.StringArray, pattern: str) -> tuple[np.ndarray, pa.StringArray] | None:
+    """The row indices whose value matches ``pattern`` and those values; None if none do
+    (nulls never match)."""
+    mask = pc.fill_null(pc.match_substring_regex(column, pattern), False)
+    rows = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+    return (rows, column.take(pa.array(rows))) if len(rows) else None
 
 
 _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])

@@ -135,11 +135,13 @@ _WEIGHTS = np.asarray(USCC_WEIGHTS, dtype=np.int64)
 _ORG_WEIGHTS = np.asarray((3, 7, 9, 10, 5, 8, 4, 2), dtype=np.int64)
 
 
+_USCC_SHAPE = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+
+
 def _fast(column: pa.StringArray) -> tuple[np.ndarray, pa.Table] | None:
-    rows = matching(column, r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-    if not len(rows):
+    if (found := matching(column, _USCC_SHAPE)) is None:
         return None
-    subset = column.take(pa.array(rows))
+    rows, subset = found
     matrix = ascii_matrix(subset, 18)
     index = _INDEX[matrix].astype(np.int64)
     ok = _CHARS[(31 - (index[:, :17] @ _WEIGHTS) % 31) % 31] == matrix[:, 17]

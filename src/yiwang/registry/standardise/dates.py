@@ -193,10 +193,9 @@ def _number(text: str, as_of: dt.date, kind_prefix: str) -> DateResult:
 
 def _fast(column: pa.StringArray) -> tuple[np.ndarray, pa.Table] | None:
     """Values already ISO (``2024-03-05``) and real dates in range."""
-    rows = matching(column, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-    if not len(rows):
+    if (found := matching(column, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")) is None:
         return None
-    subset = column.take(pa.array(rows))
+    rows, subset = found
     matrix = ascii_matrix(subset, 10)
     year = digits_value(matrix[:, :4])
     ok = real_dates(year, digits_value(matrix[:, 5:7]), digits_value(matrix[:, 8:10]))

@@ -141,10 +141,9 @@ _PROVINCE_OK[[81, 82, 83]] = True  # only with 0000 after them, checked below
 
 def _fast(column: pa.StringArray, today: dt.date) -> tuple[np.ndarray, pa.Table] | None:
     """Rows that are already 18 ASCII characters and pass every check, settled with numpy."""
-    rows = matching(column, r"^[1-9][0-9]{16}[0-9Xx]$")
-    if not len(rows):
+    if (found := matching(column, r"^[1-9][0-9]{16}[0-9Xx]$")) is None:
         return None
-    subset = column.take(pa.array(rows))
+    rows, subset = found
     matrix = ascii_matrix(subset, 18).copy()
     matrix[matrix[:, 17] == ord("x"), 17] = ord("X")
     digits = matrix[:, :17].astype(np.int64) - 48

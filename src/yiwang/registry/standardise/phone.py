@@ -125,10 +125,9 @@ def standardise_phone(raw: str | None, *, default_area: str = DEFAULT_AREA) -> P
 
 def _fast(column: pa.StringArray) -> tuple[np.ndarray, pa.Table] | None:
     """Bare mobile numbers are already canonical."""
-    rows = matching(column, r"^1[3-9][0-9]{9}$")
-    if not len(rows):
+    if (found := matching(column, r"^1[3-9][0-9]{9}$")) is None:
         return None
-    values = column.take(pa.array(rows))
+    rows, values = found
     offsets = pa.array(np.arange(len(rows) + 1, dtype=np.int32))
     return rows, settled(values, MOBILE, numbers=pa.ListArray.from_arrays(offsets, values))
 
