@@ -43,6 +43,12 @@ _BRACKETS = str.maketrans({"(": "（", ")": "）", "[": "（", "]": "）", "【"
 _DROP = re.compile(r"[\s\"'“”‘’《》<>·.,，、]")
 # 公司 inside 分公司 is not a legal form.
 _LEGAL = re.compile("(?<!分)(" + "|".join(re.escape(f) for f, _ in LEGAL_FORMS) + ")")
+_FORM_KIND = dict(LEGAL_FORMS)
+# A legal form ending the name (and not all of it), a place prefix, a place in brackets.
+_LEGAL_END = re.compile("(?<=.)(?:" + "|".join(re.escape(f) for f, _ in LEGAL_FORMS) + ")$")
+_PLACE_HEAD = re.compile("^(?:" + "|".join(map(re.escape, PLACE_PREFIXES)) + ")")
+_BRACKET_PLACE = re.compile("|".join(map(re.escape, BRACKET_PLACES)))
+_LETTER = re.compile(r"[^\W\d_]")
 _DISTRICT = re.compile(r"^[\u4e00-\u9fff]{2,3}区(?=[\u4e00-\u9fff]{2})")
 _LATIN_FORMS = re.compile(r"\b(CO|COMPANY|LTD|LIMITED|INC|CORP|CORPORATION|LLC|GROUP)\b")
 _BRANCH = re.compile(r"^（?(.{0,20}?(?:" + "|".join(BRANCH_WORDS) + r"))）?$")
@@ -71,27 +77,20 @@ def _split(name: str) -> tuple[str, str, str]:
     for match in reversed(list(_LEGAL.finditer(name))):
         tail = name[match.end():]
         if not tail:
-            return name, dict(LEGAL_FORMS)[match.group(1)], ""
+            return name, _FORM_KIND[match.group(1)], ""
         branch = _BRANCH.match(tail)
         if branch:
-            return name[:match.end()], dict(LEGAL_FORMS)[match.group(1)], branch.group(1)
+            return name[:match.end()], _FORM_KIND[match.group(1)], branch.group(1)
     return name, OTHER, ""
 
 
 def comparison_key(head: str) -> str:
     """``深圳市华创科技有限公司`` and ``华创科技（深圳）有限责任公司`` → ``华创科技``."""
-    key = head
-    for form, _ in LEGAL_FORMS:
-        if key.endswith(form) and len(key) > len(form):
-            key = key[: -len(form)]
-            break
-    for prefix in PLACE_PREFIXES:
-        if key.startswith(prefix) and len(key) > len(prefix) + 1:
-            key = _DISTRICT.sub("", key[len(prefix):])  # 深圳市南山区华创 → 华创
-            break
-    for place in BRACKET_PLACES:
-        key = key.replace(place, "")
-    return key.replace("（", "").replace("）", "")
+    key = _LEGAL_END.sub("", head)
+    match = _PLACE_HEAD.match(key)
+    if match and len(key) > match.end() + 1:
+        key = _DISTRICT.sub("", key[match.end():])  # 深圳市南山区华创 → 华创
+    return _BRACKET_PLACE.sub("", key).replace("（", "").replace("）", "")
 
 
 def standardise_enterprise_name(raw: str | None) -> EnterpriseNameResult:
@@ -118,7 +117,7 @@ def standardise_enterprise_name(raw: str | None) -> EnterpriseNameResult:
         return _invalid("enterprise_too_short")
     if len(text) > 100:
         return _invalid("enterprise_too_long")
-    if not any("\u4e00" <= c <= "\u9fff" or c.isalpha() for c in text):
+    if not _LETTER.search(text):
         return _invalid("enterprise_characters")
     head, form, branch = _split(text)
     return EnterpriseNameResult(text, form, True, "+".join(notes), comparison_key(head),
