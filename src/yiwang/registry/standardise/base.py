@@ -12,6 +12,7 @@ through Python.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -80,11 +81,11 @@ def to_table(results: Sequence[Any], cls: type,
              types: dict[str, pa.DataType] | None = None) -> pa.Table:
     """A table with one column per field of the result dataclass ``cls``."""
     types = types or {}
-    columns = {}
-    for name in result_schema(cls):
-        values = [getattr(r, name) for r in results]
-        columns[name] = pa.array(values, type=types.get(name))
-    return pa.table(columns)
+    names = result_schema(cls)
+    rows = list(map(operator.attrgetter(*names), results))
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    return pa.table({name: pa.array(list(column), type=types.get(name))
+                     for name, column in zip(names, columns, strict=True)})
 
 
 def as_strings(values: Column) -> pa.StringArray:

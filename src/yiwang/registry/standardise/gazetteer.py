@@ -54,6 +54,7 @@ class Building:
     label: str  # 3栋, A座
     lon: float
     lat: float
+    inside: bool = True  # the point lies inside its community's boundary
 
 
 def _deletions(text: str) -> set[str]:
@@ -168,7 +169,7 @@ class Gazetteer:
             shapes[unit.code] = unit.geometry
             for road in unit.roads:
                 roads[road] = unit.code
-        stock = _buildings(buildings, places["community"], roads) if buildings else {}
+        stock = _buildings(buildings, places["community"], shapes) if buildings else {}
         return cls(district_name=spec.district.name, streets=places["street"],
                    communities=places["community"], roads=roads, shapes=shapes,
                    buildings=stock)
@@ -179,7 +180,7 @@ _BUILDING_TAIL = re.compile(r"^(?P<road>.+?(?:大道|路|街|巷|道))(?P<number
 
 
 def _buildings(table: pa.Table, communities: dict[str, Place],
-               roads: dict[str, str]) -> dict[tuple[str, ...], Building]:
+               shapes: dict[str, BaseGeometry]) -> dict[tuple[str, ...], Building]:
     """Index buildings by (community, road, number, label), (community, estate, label) and
     ("*", road, number, label), from the address the generator gave each one."""
     out: dict[tuple[str, ...], Building] = {}
@@ -188,6 +189,11 @@ def _buildings(table: pa.Table, communities: dict[str, Place],
         "building_id", "address", "community_code")}
     lons = np.asarray(table.column("lon"))
     lats = np.asarray(table.column("lat"))
+    inside = np.zeros(len(lons), dtype=bool)
+    codes = np.asarray(columns["community_code"], dtype=object)
+    for code in set(columns["community_code"]):
+        rows = np.flatnonzero(codes == code)
+        inside[rows] = shapely.contains_xy(shapes[code], lons[rows], lats[rows])
     for i, (bid, address, community) in enumerate(zip(
             columns["building_id"], columns["address"], columns["community_code"],
             strict=True)):
@@ -196,7 +202,7 @@ def _buildings(table: pa.Table, communities: dict[str, Place],
         if match is None:
             continue
         building = Building(bid, community, match["road"], match["number"], match["estate"],
-                            match["label"], float(lons[i]), float(lats[i]))
+                            match["label"], float(lons[i]), float(lats[i]), bool(inside[i]))
         out[(community, building.road, building.number, building.label)] = building
         out.setdefault((community, "", building.estate, building.label), building)
         out.setdefault(("*", building.road, building.number, building.label), building)
