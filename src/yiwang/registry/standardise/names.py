@@ -43,6 +43,7 @@ _PLACEHOLDERS = frozenset({
     "TEST", "XXX", "NULL", "NONE", "N/A", "NA", "UNKNOWN", "-", "--", "/", "?", "？",
 })
 _KEEP = frozenset("乾於昇")  # standard simplified name characters that t2s would change
+_SEPARATOR = "\ue000"  # a private-use character: no phrase of OpenCC's contains it
 _KEEP_RE = re.compile(f"[{''.join(_KEEP)}]")
 COMPOUND_SURNAMES = frozenset((
     "欧阳", "司徒", "上官", "诸葛", "司马", "东方", "皇甫", "尉迟", "公孙", "慕容",
@@ -80,8 +81,11 @@ def _t2s() -> Any:
 
 
 def to_simplified(text: str) -> str:
-    """OpenCC ``t2s``, keeping the name characters it would wrongly merge."""
-    converted: str = _t2s().convert(text)
+    """OpenCC ``t2s`` character by character, keeping the name characters it would
+    wrongly merge."""
+    # Character by character: names and places are not phrases, and the phrase table
+    # would turn the surname in 沈思丹 into 沉 (沈思 is the traditional form of 沉思).
+    converted: str = _t2s().convert(_SEPARATOR.join(text)).replace(_SEPARATOR, "")
     if converted == text or len(converted) != len(text) or not _KEEP_RE.search(text):
         return converted
     return "".join(o if o in _KEEP else c for o, c in zip(text, converted, strict=True))

@@ -32,6 +32,9 @@ CASES = [
     ("乾隆", "乾隆", "chinese", "", "乾", "qianlong"),
     ("於明", "於明", "chinese", "", "於", "yuming"),
     ("李昇", "李昇", "chinese", "", "李", "lisheng"),
+    # A name is not a phrase: 沈思 is the traditional spelling of 沉思, 沈思丹 a name.
+    ("沈思丹", "沈思丹", "chinese", "", "沈", "shensidan"),
+    ("瀋思丹", "沈思丹", "chinese", "traditional", "沈", "shensidan"),
     # Middle dots of transliterated names.
     ("买买提·艾力", "买买提·艾力", "transliterated", "", "", "maimaitiaili"),
     ("买买提.艾力", "买买提·艾力", "transliterated", "dot_unified", "", "maimaitiaili"),
