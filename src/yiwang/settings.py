@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "yiwang.accounts",
     "yiwang.services",
     "yiwang.events",
+    "yiwang.registry",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

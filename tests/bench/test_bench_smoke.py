@@ -45,7 +45,8 @@ def _snapshot() -> dict[str, float]:
 
 
 def test_bench__list__names_every_benchmark():
-    assert {"generate_persons", "workbench_http", "events_center"} <= set(BENCHMARKS)
+    assert {"generate_persons", "workbench_http", "events_center",
+            "registry_standardise"} <= set(BENCHMARKS)
     proc = _bench("--list", timeout=60)
     assert proc.returncode == 0, proc.stderr
     for name in BENCHMARKS:
