@@ -124,7 +124,7 @@ def _load(sandbox: Sandbox, events: int, scratch: Path, *, train: bool = True
           ) -> dict[str, Any]:
     began = time.perf_counter()
     sandbox.manage("migrate", "--no-input", "-v", "0")
-    sandbox.manage("demo_setup", capture=True)
+    sandbox.manage("demo_setup", "--events", "0", capture=True)
     demo = time.perf_counter() - began
     setup = json.loads(sandbox.python("-m", __name__, "setup", "train" if train else "keywords"))
     history = scratch / "history.csv"

@@ -127,7 +127,7 @@ def _serve(ctx: Context, database: str, params: dict[str, Any]) -> dict[str, Any
     sandbox = Sandbox(database=database, postgres_url=params["postgres_url"]).__enter__()
     ctx.state["sandboxes"].append(sandbox)
     sandbox.manage("migrate", "--no-input", "-v", "0")
-    sandbox.manage("demo_setup", capture=True)
+    sandbox.manage("demo_setup", "--events", "0", capture=True)
     manifest = json.loads((sandbox.var_dir / "generated" / "demo" / "manifest.json")
                           .read_text(encoding="utf-8"))
     population = {k: v["rows"] for k, v in manifest["files"].items() if v["rows"] is not None}

@@ -1099,6 +1099,10 @@ def setup_demo(*, district: OrgUnit, spec: Any, persons_csv: Path, buildings_csv
                      unit=district)
     units = _units(district)
     parties = register_parties(catalog=catalog, enterprises_csv=enterprises_csv, units=units)
+    if count <= 0:  # the catalog, classifier and clients only (benchmarks load their own)
+        return {"events": 0, "parties": parties, "key": key,
+                "trained": trained.metrics if trained else None, "counts": {},
+                "statuses": {}}
     world = _world(district=district, persons_csv=persons_csv, buildings_csv=buildings_csv,
                    spec=spec, catalog=catalog)
     plans = make_plans(rng=rng, world=world, count=count, now=now, days=days)
