@@ -9,10 +9,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
@@ -116,6 +122,12 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if isinstance(exc, MultiPartParserError | BadRequest | SuspiciousOperation):
+            # What Django itself answers with 400: a body it cannot read (a multipart
+            # without its boundary…) is the client's error, not ours.
+            return respond(request, 400, error_body(
+                "malformed_request", _("The request could not be read: %(detail)s")
+                % {"detail": str(exc)}))
         # A bug: the client still gets the one error format (never an HTML page), and
         # the traceback goes to the log and to Django's error reporting (the test client
         # re-raises it from that signal, so a test still fails loudly).

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from yiwang.core.models import AuditEntry, Notification
 from yiwang.core.tests.factories import make_citizen
@@ -285,7 +285,7 @@ def test_return__dispatching_again_agrees_with_it__a_disputed_one_waits(d):
                                   reason="不属本街道")
     event = services.event_dispute_return(actor=d.users["dispatcher"], event=event,
                                           reason="地图定位在乙街道辖区内")
-    with pytest.raises(ValidationError, match="disputed return"):
+    with translation.override("en"), pytest.raises(ValidationError, match="disputed return"):
         services.event_dispatch(actor=d.users["dispatcher"], event=event, unit=d.street_a)
     event.refresh_from_db()
     assert event.status == S.RECEIVED and event.returns.filter(status="pending").count() == 1
