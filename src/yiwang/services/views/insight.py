@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from yiwang.core import policies
+from yiwang.core import exports, policies
 from yiwang.core.forms import apply_service_errors
 from yiwang.core.models import AuditEntry, OrgUnit
 from yiwang.core.views import paginate, require_perm, staff_required
@@ -347,54 +347,13 @@ def statistics_csv(report: Report) -> HttpResponse:
     return response
 
 
-XLSX_FORMATS = {"count": "#,##0", "rate": "0.0%", "days": "0.0"}
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 def statistics_xlsx(report: Report) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Statistics")[:31]
-    header = _export_header(report)
-    sheet.append(header)
-    bold = Font(bold=True)
-    for cell in sheet[1]:
-        cell.font = bold
-        cell.fill = PatternFill("solid", fgColor="DDE6F3")
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    kinds = _kinds()
-    for is_total, cells in _export_rows(report):
-        sheet.append(cells)
-        for column, kind in enumerate(kinds, start=1):
-            cell = sheet.cell(row=sheet.max_row, column=column)
-            if kind in XLSX_FORMATS:
-                cell.number_format = XLSX_FORMATS[kind]
-            if is_total:
-                cell.font = bold
-    sheet.freeze_panes = "B2"
-    sheet.column_dimensions["A"].width = 28
-    for column in range(2, len(header) + 1):
-        sheet.column_dimensions[get_column_letter(column)].width = 14
-    notes = book.create_sheet(_("Definitions")[:31])
-    notes.append([_("Service statistics"), ""])
-    notes["A1"].font = bold
-    for label, value in report.filters:
-        notes.append([label, value])
-    notes.append([_("Exported at"), timezone.localtime().strftime("%Y-%m-%d %H:%M")])
-    notes.append([])
-    for m in MEASURES:
-        notes.append([str(m.label), str(m.definition)])
-    notes.column_dimensions["A"].width = 28
-    notes.column_dimensions["B"].width = 90
-    out = io.BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_filename(report, "xlsx")}"'
-    return response
+    return exports.figures_xlsx(
+        title=_("Service statistics"), sheet_title=_("Statistics"),
+        header=_export_header(report), kinds=_kinds(),
+        rows=_export_rows(report), filters=report.filters,
+        definitions=[(m.label, m.definition) for m in MEASURES],
+        filename=_filename(report, "xlsx"))
 
 
 # --- rectifications -------------------------------------------------------------------------
